@@ -1,0 +1,60 @@
+#pragma once
+/** One log record after key classification: what readers hand to a streaming callback. */
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <utility>
+
+namespace trainscope::inline v1 {
+
+/** What a record is, decided before its keys are read. */
+enum class record_kind {
+  train,    ///< a training step: loss, lr, grad norm...
+  eval,     ///< an evaluation: validation loss; a train_loss here is the checkpoint's training loss
+  config,   ///< configuration or metadata (model shape, schedule name...)
+  summary,  ///< end-of-run summary: its train_loss is a run average and feeds no series
+};
+
+constexpr std::string_view to_string(record_kind k) noexcept {
+  switch (k) {
+    case record_kind::train: return "train";
+    case record_kind::eval: return "eval";
+    case record_kind::config: return "config";
+    case record_kind::summary: return "summary";
+  }
+  return "unknown";
+}
+
+/** A named number (eval set loss, parameter-group lr, extra metric); views into reader memory. */
+struct named_value {
+  std::string_view name;
+  double value = 0;
+};
+
+/** A key with its value as text (config, metadata and summary fields). */
+using text_field = std::pair<std::string_view, std::string_view>;
+
+/**
+ * One record, with every known role resolved. Views are valid only during the
+ * callback that receives the record.
+ */
+struct record {
+  record_kind kind = record_kind::train;
+  std::optional<std::int64_t> step;
+  std::optional<double> loss;       ///< train loss (train record) or checkpoint train loss (eval record)
+  std::optional<double> val_loss;   ///< plain validation loss
+  std::optional<double> lr;
+  std::optional<double> epoch;
+  std::optional<double> wall_time_s;
+  std::optional<double> grad_norm;
+  std::span<const named_value> named_val_losses;  ///< eval_<name>_loss, name = "<name>"
+  std::span<const named_value> lr_groups;         ///< lr per parameter group, in group order
+  std::span<const named_value> extra;             ///< other numeric fields, by key
+  std::span<const text_field> fields;             ///< config / metadata / summary fields as text
+  std::size_t line = 0;                           ///< 1-based line (record index for binary formats)
+  std::uint64_t byte_offset = 0;
+};
+
+}  // namespace trainscope::inline v1

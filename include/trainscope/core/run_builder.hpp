@@ -1,0 +1,155 @@
+#pragma once
+/** Turns a stream of records into a run: roles, resume rule, restarts, counts. */
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "trainscope/core/record.hpp"
+#include "trainscope/core/run.hpp"
+
+namespace trainscope::inline v1 {
+
+/** What to do when the step counter goes back to its start (a second run appended to the file). */
+enum class restart_policy {
+  last_run,  ///< analyse the later run; the earlier one is dropped and counted (default)
+  merge,     ///< treat it as a resume: later records win for repeated steps
+};
+
+/** Options shared by every reader's run collection. */
+struct build_options {
+  restart_policy on_restart = restart_policy::last_run;
+};
+
+/**
+ * Collects records into a `run`. Readers classify; the builder applies the run model's
+ * rules, so every format treats resumes, restarts and checkpoint losses alike.
+ * Amortised O(1) per record in order; a resume costs the samples it replaces.
+ */
+class run_builder {
+ public:
+  explicit run_builder(source_info source, build_options options = {}) : options_(options) {
+    run_.source = std::move(source);
+  }
+
+  /// Reserve room for about `n` records in the per-step series.
+  void reserve(std::size_t n) {
+    run_.train_loss.reserve(n);
+    run_.lr.reserve(n);
+  }
+
+  void add(const record& r) {
+    auto& d = run_.diagnostics;
+    ++d.records;
+    if (r.kind == record_kind::config) {
+      for (const auto& [k, v] : r.fields) run_.config.emplace_back(std::string(k), std::string(v));
+      return;
+    }
+    if (r.kind == record_kind::summary) {
+      for (const auto& [k, v] : r.fields) run_.summary.emplace_back(std::string(k), std::string(v));
+      return;
+    }
+    const std::int64_t step = resolve_step(r);
+    if (is_restart(step)) start_new_run();
+    note_step(step);
+
+    auto put = [&](series& s, const std::optional<double>& v) {
+      if (!v) return;
+      if (!std::isfinite(*v)) ++d.non_finite_values;
+      d.repeated_steps += s.put(step, *v);
+    };
+    if (r.kind == record_kind::eval) {
+      put(run_.checkpoint_train_loss, r.loss);
+      put(run_.val_loss, r.val_loss);
+      for (const auto& nv : r.named_val_losses) put(named(run_.named_val_loss, nv.name), nv.value);
+    } else {
+      put(run_.train_loss, r.loss);
+      if (r.val_loss) put(run_.val_loss, r.val_loss);
+    }
+    put(run_.lr, r.lr);
+    put(run_.epoch, r.epoch);
+    put(run_.wall_time_s, r.wall_time_s);
+    put(run_.grad_norm, r.grad_norm);
+    for (const auto& nv : r.lr_groups) put(named(run_.lr_groups, nv.name), nv.value);
+    for (const auto& nv : r.extra) put(named(run_.extra, nv.name), nv.value);
+    for (const auto& [k, v] : r.fields) run_.config.emplace_back(std::string(k), std::string(v));
+  }
+
+  /// A record that could not be read at all.
+  void skip_record(read_issue issue) {
+    ++run_.diagnostics.skipped_records;
+    run_.diagnostics.add_issue(std::move(issue));
+  }
+  /// A single field that was ignored (e.g. a loss that is a string).
+  void skip_value(read_issue issue) {
+    ++run_.diagnostics.skipped_values;
+    run_.diagnostics.add_issue(std::move(issue));
+  }
+
+  run& current() noexcept { return run_; }
+  read_diagnostics& diagnostics() noexcept { return run_.diagnostics; }
+
+  /// The collected run; picks the primary validation series when only named sets exist.
+  run finish() && {
+    if (run_.val_loss.empty() && !run_.named_val_loss.empty()) {
+      run_.val_loss = run_.named_val_loss.front();
+      run_.val_loss_key = "eval_" + run_.val_loss.name + "_loss";
+      run_.val_loss.name = "val_loss";
+    } else if (!run_.val_loss.empty() && run_.val_loss_key.empty()) {
+      run_.val_loss_key = "val_loss";
+    }
+    if (run_.lr.empty() && !run_.lr_groups.empty()) {
+      run_.lr.steps = run_.lr_groups.front().steps;
+      run_.lr.values = run_.lr_groups.front().values;
+    }
+    return std::move(run_);
+  }
+
+ private:
+  static series& named(std::vector<series>& list, std::string_view name) {
+    for (auto& s : list)
+      if (s.name == name) return s;
+    return list.emplace_back(std::string(name));
+  }
+
+  // Logs without a step counter (per-epoch logs) use an integral epoch, else the record index.
+  std::int64_t resolve_step(const record& r) const {
+    if (r.step) return *r.step;
+    if (r.epoch && std::isfinite(*r.epoch) && *r.epoch == std::floor(*r.epoch) && std::fabs(*r.epoch) < 1e15)
+      return static_cast<std::int64_t>(*r.epoch);
+    return static_cast<std::int64_t>(stepped_records_);
+  }
+
+  // A counter that falls back to where it started (0 or 1) begins a new run; any other
+  // fall is a resume from a checkpoint, which the series' later-wins rule handles.
+  bool is_restart(std::int64_t step) const {
+    return options_.on_restart == restart_policy::last_run && stepped_records_ > 0 && first_step_ <= 1 &&
+           step <= first_step_ && last_step_ > first_step_;
+  }
+
+  void start_new_run() {
+    run fresh;
+    fresh.source = std::move(run_.source);
+    fresh.model = run_.model;
+    fresh.config = std::move(run_.config);
+    fresh.diagnostics = std::move(run_.diagnostics);
+    ++fresh.diagnostics.restarts;
+    fresh.diagnostics.dropped_records_before_restart = stepped_records_;
+    run_ = std::move(fresh);
+    stepped_records_ = 0;
+  }
+
+  void note_step(std::int64_t step) {
+    if (stepped_records_ == 0) first_step_ = step;
+    last_step_ = step;
+    ++stepped_records_;
+  }
+
+  run run_;
+  build_options options_;
+  std::size_t stepped_records_ = 0;
+  std::int64_t first_step_ = 0;
+  std::int64_t last_step_ = 0;
+};
+
+}  // namespace trainscope::inline v1

@@ -1,0 +1,2 @@
+#pragma once
+/** Umbrella for report/. */

@@ -1,0 +1,96 @@
+#include <doctest/doctest.h>
+
+#include "trainscope/core.hpp"
+
+using namespace trainscope;
+
+TEST_CASE("series: steps append in order and a resume replaces the abandoned timeline") {
+  series s("loss");
+  CHECK(s.put(1, 3.0) == 0);
+  CHECK(s.put(2, 2.5) == 0);
+  CHECK(s.put(3, 2.0) == 0);
+  CHECK(s.put(4, 1.9) == 0);
+  // resumed from the checkpoint at step 2: steps 2..4 are re-logged, the later records win
+  CHECK(s.put(2, 2.6) == 3);
+  CHECK(s.put(3, 2.1) == 0);
+  REQUIRE(s.size() == 3);
+  CHECK(s.steps == std::vector<std::int64_t>{1, 2, 3});
+  CHECK(s.values == std::vector<double>{3.0, 2.6, 2.1});
+  CHECK(s.at(2) == doctest::Approx(2.6));
+  CHECK_FALSE(s.at(7).has_value());
+  CHECK(s.at_or_before(7) == doctest::Approx(2.1));
+}
+
+TEST_CASE("metric keys: aliases and named evaluation sets") {
+  CHECK(classify_key("global_step").role == metric_role::step);
+  CHECK(classify_key("train/loss").role == metric_role::train_loss);
+  CHECK(classify_key("eval_loss").role == metric_role::val_loss);
+  CHECK(classify_key("train/learning_rate").role == metric_role::lr);
+  CHECK(classify_key("_timestamp").role == metric_role::wall_time);
+  auto named = classify_key("eval_g3_loss");
+  CHECK(named.role == metric_role::named_val_loss);
+  CHECK(named.name == "g3");
+  CHECK(classify_key("eval_runtime").role == metric_role::none);
+  CHECK(classify_key("hidden_size").role == metric_role::n_embd);
+
+  key_mapping m;
+  m.train_loss = "objective";
+  CHECK(classify_key("objective", m).role == metric_role::train_loss);
+  CHECK(classify_key("loss", m).role == metric_role::none);  // detection is off for a mapped role
+  CHECK(classify_key("val_loss", m).role == metric_role::val_loss);
+}
+
+TEST_CASE("run_builder: an eval record's train_loss is the checkpoint's; a summary feeds no series") {
+  run_builder b({"x.jsonl", "jsonl"});
+  record r;
+  r.step = 10;
+  r.loss = 2.0;
+  b.add(r);
+  record e;
+  e.kind = record_kind::eval;
+  e.step = 10;
+  e.loss = 1.9;
+  e.val_loss = 2.1;
+  b.add(e);
+  record s;
+  s.kind = record_kind::summary;
+  s.step = 10;
+  text_field f{"train_loss", "1.5"};
+  s.fields = {&f, 1};
+  b.add(s);
+  b.add(e);  // the same eval line twice: counted, not duplicated
+  run out = std::move(b).finish();
+  CHECK(out.train_loss.size() == 1);
+  CHECK(out.checkpoint_train_loss.values == std::vector<double>{1.9});
+  CHECK(out.val_loss.values == std::vector<double>{2.1});
+  CHECK(out.diagnostics.repeated_steps == 2);
+  REQUIRE(out.summary.size() == 1);
+  CHECK(out.summary[0].first == "train_loss");
+}
+
+TEST_CASE("run_builder: a counter back at its start is a new run; back to the middle is a resume") {
+  run_builder b({"x", "jsonl"});
+  for (std::int64_t ep : {0, 1, 2, 3, 0, 1, 2}) {
+    record r;
+    r.kind = record_kind::eval;
+    r.epoch = static_cast<double>(ep);
+    r.val_loss = 10.0 - static_cast<double>(ep);
+    b.add(r);
+  }
+  run out = std::move(b).finish();
+  CHECK(out.diagnostics.restarts == 1);
+  CHECK(out.diagnostics.dropped_records_before_restart == 4);
+  CHECK(out.val_loss.steps == std::vector<std::int64_t>{0, 1, 2});
+
+  run_builder c({"y", "jsonl"});
+  for (std::int64_t st : {1, 2, 3, 4, 3, 4, 5}) {
+    record r;
+    r.step = st;
+    r.loss = static_cast<double>(st);
+    c.add(r);
+  }
+  run resumed = std::move(c).finish();
+  CHECK(resumed.diagnostics.restarts == 0);
+  CHECK(resumed.diagnostics.repeated_steps == 2);
+  CHECK(resumed.train_loss.steps == std::vector<std::int64_t>{1, 2, 3, 4, 5});
+}

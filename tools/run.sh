@@ -14,6 +14,8 @@ case "$what" in
 esac
 
 packages=(cmake g++ make pkg-config libsimdjson-dev libeigen3-dev doctest-dev librsvg2-dev)
+# the test suite also validates the JSON output against its schema
+[ "$what" = test ] && packages+=(python3 python3-jsonschema)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Times what users would otherwise run on the same log, against trainscope, in one run.
+
+usage: compare_tools.py LOG TRAINSCOPE_BINARY [BASELINE_BINARY]
+
+Each contender runs as its own process (file in page cache after a warm-up read); wall time and peak
+resident memory come from wait4's rusage. Python's json and pandas are timed when installed
+(Debian: python3, python3-pandas). Prints a Markdown table with throughput, memory and ratios.
+"""
+import os
+import subprocess
+import sys
+import time
+
+PY_JSON = r'''
+import json, sys
+steps, loss, lr, val = [], [], [], []
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        if "val_loss" in r:
+            val.append((r.get("step"), r["val_loss"]))
+        elif "loss" in r:
+            steps.append(r.get("step")); loss.append(r["loss"]); lr.append(r.get("lr"))
+print(len(steps), len(val))
+'''
+
+PANDAS = r'''
+import sys
+import pandas as pd
+df = pd.read_json(sys.argv[1], lines=True)
+cols = [c for c in ("step", "loss", "lr", "val_loss") if c in df.columns]
+print(df[cols].count().to_dict())
+'''
+
+
+def run(cmd):
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{cmd[0]} exited {code}: {err[:300]}")
+    return elapsed, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+
+
+def has_module(name):
+    return subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True).returncode == 0
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 64
+    log, trainscope = sys.argv[1], sys.argv[2]
+    baseline = sys.argv[3] if len(sys.argv) > 3 else None
+    size = os.path.getsize(log)
+    with open(log, "rb") as f:  # warm the page cache
+        while f.read(1 << 24):
+            pass
+    contenders = [("trainscope analyze --json (2 threads)", [trainscope, "analyze", log, "--json", "--threads", "2", "-q"]),
+                  ("trainscope analyze --json (1 thread)", [trainscope, "analyze", log, "--json", "-q"])]
+    if baseline:
+        contenders.append(("plain simdjson program (baseline)", [baseline, log]))
+    contenders.append(("python3 json, per line", [sys.executable, "-c", PY_JSON, log]))
+    if has_module("pandas"):
+        contenders.append(("pandas read_json(lines=True)", [sys.executable, "-c", PANDAS, log]))
+    else:
+        print("pandas not installed (apt-get install python3-pandas): skipped", file=sys.stderr)
+    results = []
+    for name, cmd in contenders:
+        best = None
+        for _ in range(3 if size < (300 << 20) else 1):
+            t, rss = run(cmd)
+            best = (t, rss) if best is None or t < best[0] else best
+        results.append((name, *best))
+        print(f"{name}: {best[0]:.3f} s", file=sys.stderr)
+    ref = next((r for r in results if r[0].startswith("plain simdjson")), results[0])
+    print(f"File: {size / 1e6:.0f} MB. Ratios against {ref[0]}.\n")
+    print("| program | time (s) | MB/s | peak RSS (MB) | RSS / file size | speed vs reference |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, t, rss in results:
+        print(f"| {name} | {t:.2f} | {size / 1e6 / t:.0f} | {rss / 1e6:.0f} | {rss / size:.2f} | {ref[1] / t:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

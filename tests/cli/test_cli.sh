@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The command-line program as a Unix tool: exit codes, stdout/stderr, bad input, every real log.
+# usage: test_cli.sh TRAINSCOPE_BINARY SOURCE_DIR REAL_LOGS_DIR
+set -u
+bin=$1 src=$2 real=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAILED: $*" >&2; }
+
+# expect CODE DESCRIPTION -- command...   (stdout in $tmp/out, stderr in $tmp/err)
+expect() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else fail "$what: exit $got, want $want; stderr: $(head -c 400 "$tmp/err")"; fi
+}
+stderr_has() { if grep -q -- "$1" "$tmp/err"; then ok; else fail "stderr lacks '$1': $(head -c 400 "$tmp/err")"; fi; }
+stdout_is_json() {
+  if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" 2>/dev/null; then ok; else fail "$1: stdout is not one JSON document"; fi
+}
+
+sample=$src/examples/data/training_log.jsonl
+
+expect 0 "--help" -- "$bin" --help
+grep -q "Exit codes" "$tmp/out" && ok || fail "--help lacks exit codes"
+expect 0 "--version" -- "$bin" --version
+grep -q "^trainscope [0-9]" "$tmp/out" && ok || fail "--version output"
+expect 64 "no arguments" -- "$bin"
+expect 64 "unknown command" -- "$bin" frobnicate x
+expect 64 "unknown option" -- "$bin" analyze "$sample" --bogus
+expect 64 "report without -o" -- "$bin" report "$sample"
+expect 64 "bad --lr-at" -- "$bin" analyze "$sample" --lr-at 10,x
+expect 64 "bad --fail-on" -- "$bin" check "$sample" --fail-on nonsense
+
+# the sample log
+expect 0 "analyze --json" -- "$bin" analyze "$sample" --json --lr-at 100,500,11760,20000
+stdout_is_json "analyze --json"
+python3 - "$tmp/out" <<'PY' && ok || fail "lr_at values"
+import json, sys
+d = json.load(open(sys.argv[1]))
+lr = d["schedule"]["lr_at"]
+assert set(lr) == {"100", "500", "11760", "20000"}, lr
+assert d["diagnosis"]["verdict"] in ("well_fit", "under_trained"), d["diagnosis"]["verdict"]
+assert d["steps"]["last"] == 11760 and d["source"]["format"] == "jsonl"
+PY
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  python3 - "$src/docs/analysis.schema.json" "$tmp/out" <<'PY' && ok || fail "JSON does not validate against docs/analysis.schema.json"
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
+PY
+fi
+expect 0 "stdin" -- sh -c "\"$bin\" analyze - --json < \"$sample\""
+stdout_is_json "stdin"
+expect 0 "report" -- "$bin" report "$sample" -o "$tmp/rep"
+for f in report.md train_val_loss.svg perplexity_gap.svg lr_schedule.svg; do
+  [ -s "$tmp/rep/$f" ] && ok || fail "report did not write $f"
+done
+expect 0 "check passes" -- "$bin" check "$sample" --fail-on overfitting,diverged
+expect 1 "check fails on its verdict" -- "$bin" check "$sample" --fail-on well_fit,under_trained
+
+# bad input: clear message naming file and line, the right exit code
+printf '{"step":1,"loss":2.0}\n{"step":2,"loss":1.9\n{"step":3,"loss":1.8}\n' >"$tmp/malformed.jsonl"
+expect 0 "a malformed line is skipped" -- "$bin" analyze "$tmp/malformed.jsonl" --json
+stderr_has "malformed.jsonl:2"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["diagnostics"]["skipped_records"]==1' "$tmp/out" && ok || fail "skipped count"
+printf '{"step":1,"loss":2.0}\n{"step":2,"loss":"abc"}\n{"step":3,"loss":1.8}\n' >"$tmp/nonnum.jsonl"
+expect 0 "a non-numeric loss is skipped" -- "$bin" analyze "$tmp/nonnum.jsonl"
+stderr_has "nonnum.jsonl:2"
+stderr_has "loss"
+printf '{"step":1,"loss":2.0}\n{"step":2,"loss":1.9}\n{"step":3,"lo' >"$tmp/truncated.jsonl"
+expect 0 "a truncated last line" -- "$bin" analyze "$tmp/truncated.jsonl"
+: >"$tmp/empty.jsonl"
+expect 65 "an empty file" -- "$bin" analyze "$tmp/empty.jsonl"
+stderr_has "empty.jsonl"
+head -c 4096 /dev/urandom >"$tmp/garbage.bin"
+expect 65 "binary garbage" -- "$bin" analyze "$tmp/garbage.bin"
+stderr_has "garbage.bin"
+expect 66 "a missing file" -- "$bin" analyze "$tmp/does-not-exist.jsonl"
+stderr_has "does-not-exist.jsonl"
+mkdir "$tmp/adir"
+expect 66 "a directory" -- "$bin" analyze "$tmp/adir"
+stderr_has "adir"
+mkfifo "$tmp/fifo"
+expect 66 "a FIFO is refused unless read as -" -- "$bin" analyze "$tmp/fifo"
+expect 73 "an output folder that cannot be created" -- "$bin" report "$sample" -o /proc/trainscope-no/such
+
+# every real log opens without flags, and gives a report
+if [ -d "$real" ]; then
+  while IFS= read -r -d '' f; do
+    expect 0 "analyze $(basename "$f")" -- "$bin" analyze "$f" --json
+    stdout_is_json "$(basename "$f")"
+    expect 0 "report $(basename "$f")" -- "$bin" report "$f" -o "$tmp/real-$(basename "$f")"
+  done < <(find "$real" -type f ! -name '*.md' -print0 | sort -z)
+else
+  echo "real logs not found at $real: skipped those checks" >&2
+fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -134,7 +134,8 @@ TEST_CASE("linear ticks: 1-2-5 steps, at most max_ticks, covering the data") {
   const std::vector<std::pair<double, double>> ranges{
       {0, 11760}, {5.3411, 11.1484}, {-0.0088, 0.0094}, {0, 3e-4}, {238.09, 2275.25}, {1e-9, 3e-9},
       {-5, -1}, {0.1, 0.3}, {123456, 9876543}, {7, 7}, {0, 0}, {0.99, 1.01}, {-1e6, 1e6}};
-  for (const auto& [lo, hi] : ranges) {
+  for (const auto& range : ranges) {
+    const double lo = range.first, hi = range.second;  // not a structured binding: INFO captures them
     for (int max_ticks : {4, 6, 8, 10}) {
       const axis_ticks t = linear_ticks(lo, hi, max_ticks);
       INFO("range ", lo, "..", hi, " max ", max_ticks);

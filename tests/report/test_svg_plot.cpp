@@ -315,3 +315,27 @@ TEST_CASE("render_svg: output does not depend on the C locale") {
   CHECK(before == after);
   CHECK(before.find("1.5e-4") != std::string::npos);
 }
+
+TEST_CASE("render_svg: axis limits set by the caller are kept exactly; the rest is clipped") {
+  const std::vector<double> x = iota_x(11760);
+  std::vector<double> y(x.size());
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = 5.0 + 6.0 / (1.0 + static_cast<double>(i) / 100.0);
+  plot_options o;
+  o.x_max = 1500;
+  o.y_min = 5.5;
+  const std::string svg = render_svg({{"loss", x, y}}, o);
+  const auto xs = texts_of_class(svg, "tick-x");
+  REQUIRE(!xs.empty());
+  CHECK(xs.back() == "1400");  // the 1-2-5 ticks inside [0, 1500]; no 1600 past the limit
+  const auto ys = texts_of_class(svg, "tick-y");
+  REQUIRE(!ys.empty());
+  CHECK(std::stod(ys.front()) >= 5.5);
+  CHECK(svg.find("clip-path=\"url(#") != std::string::npos);
+  // the frame's right edge is x = 1500: the path's last drawn point is at or beyond it (clipped there)
+  const std::size_t frame = svg.find("<rect class=\"frame\"");
+  const double right = attr_after(svg, frame, "x") + attr_after(svg, frame, "width");
+  double max_px = 0;
+  for (const auto& run : path_runs(svg))
+    for (const auto& p : run) max_px = std::max(max_px, p.first);
+  CHECK(max_px >= right - 1);
+}

@@ -327,8 +327,16 @@ struct axis_map {
   }
 };
 
+/// An axis limit the caller set is kept exactly (the nice widening applies only to limits from the data).
+inline void apply_limits(axis_ticks& t, std::optional<double> lo, std::optional<double> hi) {
+  if (lo && (!t.log || *lo > 0)) t.lo = *lo;
+  if (hi && *hi > t.lo) t.hi = *hi;
+  const double tol = 1e-9 * (t.hi - t.lo);
+  std::erase_if(t.values, [&](double v) { return v < t.lo - tol || v > t.hi + tol; });
+}
+
 inline axis_ticks y_axis_for(const std::vector<plot_series>& series, bool right, bool log, std::optional<double> lo_opt,
-                             std::optional<double> hi_opt) {
+                             std::optional<double> hi_opt, int max_ticks) {
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& s : series) {
     if (s.right_axis != right) continue;
@@ -340,8 +348,13 @@ inline axis_ticks y_axis_for(const std::vector<plot_series>& series, bool right,
   if (lo_opt && (!log || *lo_opt > 0)) lo = *lo_opt;
   if (hi_opt) hi = *hi_opt;
   if (!(lo <= hi)) lo = log ? 1.0 : 0.0, hi = log ? 10.0 : 1.0;
-  if (log) return log_ticks(lo, hi);
-  axis_ticks t = linear_ticks(lo, hi);
+  if (log) {
+    axis_ticks t = log_ticks(lo, hi, max_ticks + 1);
+    apply_limits(t, lo_opt, hi_opt);
+    return t;
+  }
+  axis_ticks t = linear_ticks(lo, hi, max_ticks);
+  apply_limits(t, lo_opt, hi_opt);
   // a line along the frame is hard to see: leave a little air when the data reach the end tick
   const double air = 0.025 * (t.hi - t.lo);
   if (!lo_opt && lo - t.lo < air) t.lo -= air;
@@ -373,9 +386,13 @@ inline std::string render_svg(const std::vector<plot_series>& series, const plot
   if (opts.x_min) x_lo = *opts.x_min;
   if (opts.x_max) x_hi = *opts.x_max;
   if (!(x_lo <= x_hi)) x_lo = 0, x_hi = 1;
-  const axis_ticks xt = linear_ticks(x_lo, x_hi, 9);
-  const axis_map ym{y_axis_for(series, false, opts.log_y, opts.y_min, opts.y_max)};
-  const axis_map y2m{y_axis_for(series, true, opts.log_y2, opts.y2_min, opts.y2_max)};
+  // about one label per 40 px of height and per 85 px of width, so labels never crowd
+  const int max_y_ticks = std::clamp(static_cast<int>(H / 48), 3, 8);
+  const int max_x_ticks = std::clamp(static_cast<int>(W / 90), 3, 10);
+  axis_ticks xt = linear_ticks(x_lo, x_hi, max_x_ticks);
+  apply_limits(xt, opts.x_min, opts.x_max);
+  const axis_map ym{y_axis_for(series, false, opts.log_y, opts.y_min, opts.y_max, max_y_ticks)};
+  const axis_map y2m{y_axis_for(series, true, opts.log_y2, opts.y2_min, opts.y2_max, max_y_ticks)};
 
   std::vector<std::string> y_labels, y2_labels, x_labels;
   double y_label_w = 0, y2_label_w = 0;
@@ -407,7 +424,7 @@ inline std::string render_svg(const std::vector<plot_series>& series, const plot
   const double left = 16 + (opts.y_label.empty() ? 0 : 18) + y_label_w + 8;
   const double right_margin = has_right ? 16 + (opts.y2_label.empty() ? 0 : 18) + y2_label_w + 8 : 24;
   const double bottom_margin = 24 + (opts.x_label.empty() ? 0 : 20);
-  frame f{left, top, W - left - right_margin, H - top - bottom_margin};
+  frame f{left, top, std::max(20.0, W - left - right_margin), std::max(20.0, H - top - bottom_margin)};
 
   // --- series to pixels (decimated) ---
   const int columns = std::max(1, static_cast<int>(f.width));

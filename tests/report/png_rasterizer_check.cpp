@@ -4,6 +4,8 @@
 
 #include <cairo.h>
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,7 +17,11 @@ using namespace trainscope::report;
 
 namespace {
 
-std::string temp_png(const char* name) { return (std::filesystem::temp_directory_path() / name).string(); }
+/// A temporary path unique to this process run (the g++ and clang builds' tests may run at once).
+std::string temp_png(const char* name) {
+  static const std::string tag = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  return (std::filesystem::temp_directory_path() / (tag + "_" + name)).string();
+}
 
 struct pixels {
   int width = 0, height = 0;

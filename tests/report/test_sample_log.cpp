@@ -5,6 +5,7 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -317,7 +318,9 @@ TEST_CASE("sample log: every printed cell of the seed checkpoint table is reprod
 
 #ifdef TRAINSCOPE_SAMPLE_LOG_GENERATOR
 TEST_CASE("sample log: the generator reproduces the checked-in file byte for byte") {
-  const auto out = std::filesystem::temp_directory_path() / "trainscope_test_sample_log.jsonl";
+  // unique per process: the g++ and clang builds' test runs may overlap
+  const auto tag = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  const auto out = std::filesystem::temp_directory_path() / ("trainscope_test_sample_log_" + tag + ".jsonl");
   std::filesystem::remove(out);
   const std::string command = std::string("\"") + TRAINSCOPE_SAMPLE_LOG_GENERATOR + "\" \"" + out.string() + "\"";
   REQUIRE(std::system(command.c_str()) == 0);

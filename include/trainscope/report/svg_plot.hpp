@@ -57,7 +57,7 @@ struct axis_ticks {
 namespace detail {
 
 /// 10^e exactly for |e| <= 22 (powers of ten are exact doubles up to 1e22).
-inline double pow10(int e) {
+inline double power_of_ten(int e) {
   double r = 1.0;
   for (int i = 0; i < (e < 0 ? -e : e); ++i) r *= 10.0;
   return e < 0 ? 1.0 / r : r;
@@ -65,7 +65,7 @@ inline double pow10(int e) {
 
 /// The double nearest to the decimal k * 10^e (k * 0.1 would not be: 3 * 0.1 != 0.3).
 inline double decimal(std::int64_t k, int e) {
-  return e < 0 ? static_cast<double>(k) / pow10(-e) : static_cast<double>(k) * pow10(e);
+  return e < 0 ? static_cast<double>(k) / power_of_ten(-e) : static_cast<double>(k) * power_of_ten(e);
 }
 
 inline int floor_log10(double v) {

@@ -339,3 +339,14 @@ TEST_CASE("render_svg: axis limits set by the caller are kept exactly; the rest 
     for (const auto& p : run) max_px = std::max(max_px, p.first);
   CHECK(max_px >= right - 1);
 }
+
+TEST_CASE("render_svg: extreme values stay drawable and compact") {
+  plot_options o;
+  o.y_max = 10;
+  const std::string svg = render_svg({{"spike", {1, 2, 3, 4}, {1, 1e300, 2, -1e300}}}, o);
+  CHECK(!xml_elements(svg).empty());
+  CHECK(svg.size() < 8000);
+  const std::string wide = render_svg({{"wide", {-1e308, 1e308}, {-1e308, 1e308}}}, plot_options{});
+  CHECK(!xml_elements(wide).empty());
+  CHECK(texts_of_class(wide, "tick-x").size() >= 2);
+}

@@ -101,6 +101,8 @@ inline std::string to_scientific(double v, int digits) {
 
 /// A pixel coordinate: one decimal, without a trailing ".0".
 inline void append_coord(std::string& out, double v) {
+  // points far off the figure (a caller's axis limit cut them) are clipped anyway; keep their text short
+  v = std::clamp(v, -1e6, 1e6);
   std::string s = to_fixed(std::round(v * 10.0) / 10.0, 1);
   if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
   if (s == "-0") s = "0";
@@ -151,6 +153,7 @@ inline axis_ticks linear_ticks(double lo, double hi, int max_ticks = 8) {
   axis_ticks t;
   if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
   if (lo > hi) std::swap(lo, hi);
+  if (!std::isfinite(hi - lo)) lo /= 4, hi /= 4;  // a span beyond the double range: any 1-2-5 step still fits
   if (hi - lo <= 1e-12 * std::max(std::abs(lo), std::abs(hi))) {
     const double pad = lo == 0 ? 1.0 : std::abs(lo) * 0.05;
     lo -= pad;

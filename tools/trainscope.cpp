@@ -20,9 +20,7 @@
 #include "trainscope/report/figures.hpp"
 #include "trainscope/report/markdown.hpp"
 #include "trainscope/version.hpp"
-#ifdef TRAINSCOPE_HAVE_RSVG
 #include "png_rasterizer.hpp"
-#endif
 
 namespace {
 
@@ -277,12 +275,11 @@ int write_report(const cli_options& o, const run& r, const report::analysis& a) 
       std::cerr << "trainscope: " << err << "\n";
       return exit_cant_create;
     }
-#ifdef TRAINSCOPE_HAVE_RSVG
-    if (o.png) {
+    if (o.png && trainscope::tools::have_png_rasterizer) {
       std::string png = o.output_dir + "/" + f.file.substr(0, f.file.size() - 4) + ".png";
-      if (!write_png_from_svg(f.svg, png, err) && !o.quiet) std::cerr << "trainscope: no PNG copy: " << err << "\n";
+      if (!trainscope::tools::write_png_from_svg(f.svg, png, err) && !o.quiet)
+        std::cerr << "trainscope: no PNG copy: " << err << "\n";
     }
-#endif
   }
   const std::string md_path = o.output_dir + "/report.md";
   if (!write_file(md_path, report::to_markdown(a, mo), err)) {

@@ -7,3 +7,8 @@
 #include "trainscope/diagnose/prechelt.hpp"
 #include "trainscope/diagnose/spikes.hpp"
 #include "trainscope/diagnose/verdict.hpp"
+#include "trainscope/diagnose/decision.hpp"
+#include "trainscope/diagnose/monitor.hpp"
+#include "trainscope/diagnose/observers/early_stopping.hpp"
+#include "trainscope/diagnose/observers/finite_guard.hpp"
+#include "trainscope/diagnose/observers/spike_guard.hpp"

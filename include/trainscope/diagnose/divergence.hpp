@@ -1,0 +1,93 @@
+#pragma once
+/** Divergence: non-finite losses, or a runaway rise of the loss that does not come back. */
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "trainscope/stats/robust.hpp"
+#include "trainscope/stats/smoothing.hpp"
+
+namespace trainscope::inline v1 {
+
+/** Where a curve stopped being finite. */
+struct non_finite_report {
+  std::optional<std::size_t> first;  ///< index of the first NaN/Inf
+  std::size_t count = 0;             ///< non-finite points in all
+  bool persistent = false;           ///< the last point is non-finite or at least half the points after `first` are
+};
+
+/// Non-finite points of a curve. O(n).
+inline non_finite_report find_non_finite(std::span<const double> values) {
+  non_finite_report r;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i])) {
+      if (!r.first) r.first = i;
+      ++r.count;
+    }
+  if (r.first) {
+    const std::size_t after = values.size() - *r.first;
+    r.persistent = !std::isfinite(values.back()) || 2 * r.count >= after;
+  }
+  return r;
+}
+
+/** A runaway rise of a loss. */
+struct runaway_report {
+  std::optional<std::size_t> first;  ///< first raw point at or above factor x the level before
+  double level_before = 0;           ///< lowest smoothed level before the rise
+  double peak = 0;                   ///< highest smoothed level after it
+  double final_level = 0;            ///< smoothed level at the end
+  bool recovered = false;
+};
+
+/**
+ * Looks for a smoothed loss rising to at least `factor` x its lowest earlier level,
+ * by at least `min_rise_fraction` of the starting loss (so a loss near zero
+ * wobbling from 0.01 to 0.03 is not a divergence). Recovered when the final level
+ * is below `recovery_factor` x the level before. Smoothing: running median over
+ * about 2 % of the points (at least 5), which ignores single-step spikes. O(n w).
+ */
+inline runaway_report find_runaway(std::span<const double> values, double factor = 2.0,
+                                   double min_rise_fraction = 0.1, double recovery_factor = 1.5) {
+  runaway_report r;
+  std::vector<double> finite;
+  std::vector<std::size_t> index;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (std::isfinite(values[i])) {
+      finite.push_back(values[i]);
+      index.push_back(i);
+    }
+  const std::size_t n = finite.size();
+  if (n < 8) return r;
+  const std::size_t h = std::clamp<std::size_t>(n / 100, 2, 25);
+  const auto smooth = centered_median(finite, h);
+  const double start = median(std::span<const double>(finite).first(std::min<std::size_t>(n, 2 * h + 1)));
+  double low = smooth[0];
+  for (std::size_t i = 1; i < n; ++i) {
+    if (smooth[i] >= factor * low && smooth[i] - low >= min_rise_fraction * std::abs(start) && low > 0) {
+      r.level_before = low;
+      for (std::size_t k = i > h ? i - h : 0; k <= i; ++k)
+        if (finite[k] >= factor * low) {
+          r.first = index[k];
+          break;
+        }
+      if (!r.first) r.first = index[i];
+      r.peak = *std::max_element(smooth.begin() + static_cast<std::ptrdiff_t>(i), smooth.end());
+      r.final_level = smooth.back();
+      r.recovered = r.final_level < recovery_factor * low;
+      if (!r.recovered) return r;
+      // recovered: keep looking for a later runaway from the new low
+      r = runaway_report{};
+      low = smooth[i];
+      continue;
+    }
+    low = std::min(low, smooth[i]);
+  }
+  return r;
+}
+
+}  // namespace trainscope::inline v1

@@ -1,0 +1,206 @@
+#pragma once
+/** Preparation of logged (step, lr) samples for a schedule fit: precision, weights, decimation, shape features. */
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace trainscope::inline v1::detail {
+
+/// How precisely the log stores its lr values, which sets the noise floor of the fit.
+struct lr_precision {
+  double relative = 1e-9;    ///< relative rounding of each value
+  double absolute = 0;       ///< absolute quantum (e.g. 1e-6 for "%.6f"), 0 when none
+  std::string description;   ///< for the convention string
+};
+
+/// True when v * 10^k is an integer to parse precision.
+inline bool is_decimal_multiple(double v, int k) noexcept {
+  const double x = std::abs(v) * std::pow(10.0, k);
+  return std::abs(x - std::round(x)) <= 1e-6 + x * 1e-12;
+}
+
+/**
+ * Detects how the values were stored: printed with a fixed number of decimals (llm.c "%f"), with a fixed
+ * number of significant digits ("%.3e"), as float32 (PyTorch param_groups rounded through a float tensor,
+ * TensorBoard scalars), or as full doubles. Needs at least 8 distinct values to claim a decimal format.
+ */
+inline lr_precision detect_precision(std::span<const double> y, double double_relative) {
+  lr_precision p;
+  p.relative = double_relative;
+  p.description = "lr stored as double";
+  std::vector<double> distinct(y.begin(), y.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  const bool enough = distinct.size() >= 8;
+  if (enough) {
+    for (int k = 1; k <= 12; ++k) {
+      if (std::all_of(distinct.begin(), distinct.end(), [k](double v) { return is_decimal_multiple(v, k); })) {
+        p.absolute = std::pow(10.0, -k);
+        p.description = "lr printed with " + std::to_string(k) + " decimals";
+        return p;
+      }
+    }
+    for (int d = 1; d <= 9; ++d) {
+      const bool all = std::all_of(distinct.begin(), distinct.end(), [d](double v) {
+        if (v == 0) return true;
+        const int e = static_cast<int>(std::floor(std::log10(std::abs(v))));
+        return is_decimal_multiple(v, d - 1 - e);
+      });
+      if (all) {
+        p.relative = 0.5 * std::pow(10.0, 1 - d);
+        p.description = "lr printed with " + std::to_string(d) + " significant digits";
+        return p;
+      }
+    }
+  }
+  const bool f32 = std::all_of(distinct.begin(), distinct.end(),
+                               [](double v) { return static_cast<double>(static_cast<float>(v)) == v; });
+  if (f32 && !distinct.empty() && distinct.size() >= 2) {
+    p.relative = 0x1p-24;
+    p.description = "lr stored as float32";
+  }
+  return p;
+}
+
+/// Samples ready for fitting: steps as doubles, values and weights 1 / sigma^2.
+struct lr_samples {
+  std::vector<double> s, y, w;
+  std::size_t size() const noexcept { return s.size(); }
+};
+
+/// Noise model: sigma_i = max(relative * |y_i|, absolute / 2, 1e-12 * peak).
+inline lr_samples weigh(std::span<const std::int64_t> steps, std::span<const double> lr, const lr_precision& p,
+                        double peak) {
+  lr_samples out;
+  out.s.reserve(lr.size());
+  out.y.reserve(lr.size());
+  out.w.reserve(lr.size());
+  for (std::size_t i = 0; i < lr.size(); ++i) {
+    const double sigma = std::max({p.relative * std::abs(lr[i]), 0.5 * p.absolute, 1e-12 * peak});
+    out.s.push_back(static_cast<double>(steps[i]));
+    out.y.push_back(lr[i]);
+    out.w.push_back(1.0 / (sigma * sigma));
+  }
+  return out;
+}
+
+/**
+ * Indices of a subset that keeps the shape: evenly spaced samples, samples log-spaced from the start
+ * (short warmups of long runs), and the samples with the largest second differences with their
+ * neighbours (kinks and jumps: warmup end, milestones, restarts). O(n).
+ */
+inline std::vector<std::size_t> pick_fit_points(const std::vector<double>& y, std::size_t target) {
+  const std::size_t n = y.size();
+  std::vector<std::size_t> idx;
+  if (n <= target) {
+    idx.resize(n);
+    for (std::size_t i = 0; i < n; ++i) idx[i] = i;
+    return idx;
+  }
+  const std::size_t uniform = target / 2, logspaced = target / 4, kinks = target / 12;
+  for (std::size_t k = 0; k < uniform; ++k) idx.push_back(k * (n - 1) / (uniform - 1));
+  for (std::size_t k = 0; k < logspaced; ++k) {
+    const double x = std::exp(std::log(static_cast<double>(n)) * static_cast<double>(k) / static_cast<double>(logspaced));
+    idx.push_back(std::min(n - 1, static_cast<std::size_t>(x) - 1));
+  }
+  std::vector<std::pair<double, std::size_t>> score;
+  score.reserve(n);
+  for (std::size_t i = 1; i + 1 < n; ++i) score.emplace_back(std::abs(y[i - 1] - 2 * y[i] + y[i + 1]), i);
+  const std::size_t keep = std::min(kinks, score.size());
+  std::nth_element(score.begin(), score.begin() + static_cast<std::ptrdiff_t>(keep), score.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t k = 0; k < keep; ++k) {
+    if (score[k].first <= 0) continue;
+    const std::size_t i = score[k].second;
+    for (std::size_t j = (i >= 2 ? i - 2 : 0); j <= std::min(n - 1, i + 2); ++j) idx.push_back(j);
+  }
+  std::sort(idx.begin(), idx.end());
+  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+  return idx;
+}
+
+/// Shape facts that seed the search (all in logged steps).
+struct lr_features {
+  double peak = 0, floor = 0;
+  std::size_t i_peak = 0;            ///< first sample within 1e-3 of the peak
+  double s_first = 0, s_last = 0, y_first = 0, y_last = 0;
+  bool rises_at_start = false;       ///< a warmup or a one-cycle rise
+  double s_peak = 0;                 ///< step of i_peak
+  double s_half = -1;                ///< first step after the peak at or below half the peak (-1: never)
+  std::vector<std::size_t> down_jumps, up_jumps;  ///< i such that y[i] -> y[i+1] is a jump
+  bool rises_again = false;          ///< falls by a third of the range after the peak, then rises by a third
+  double s_trough = -1;              ///< first interior minimum before the second rise
+  double s_second_peak = -1;
+  std::vector<double> down_jump_steps, up_jump_steps;  ///< s[i + 1] for each jump: the first step at the new level
+  double jump_ratio_mean_down = 0.1; ///< geometric mean of the downward jump ratios
+  double s_leave = 0;                ///< last step of the plateau at the peak
+  double s_floor = -1;               ///< first step at the lowest level after the peak (-1: never)
+};
+
+inline lr_features extract_features(const lr_samples& d) {
+  lr_features f;
+  const std::size_t n = d.size();
+  f.peak = *std::max_element(d.y.begin(), d.y.end());
+  f.floor = *std::min_element(d.y.begin(), d.y.end());
+  f.s_first = d.s.front(), f.s_last = d.s.back(), f.y_first = d.y.front(), f.y_last = d.y.back();
+  for (std::size_t i = 0; i < n; ++i)
+    if (d.y[i] >= f.peak * (1 - 1e-3)) {
+      f.i_peak = i;
+      break;
+    }
+  f.s_peak = d.s[f.i_peak];
+  f.rises_at_start = f.i_peak > 0 && f.y_first < 0.9 * f.peak;
+  for (std::size_t i = f.i_peak; i < n; ++i)
+    if (d.y[i] <= 0.5 * f.peak) {
+      f.s_half = d.s[i];
+      break;
+    }
+  // Jumps: a change of over 3% in one logged interval, ten times larger than either neighbour's.
+  auto lr_change = [&](std::size_t i) {
+    const double a = std::max(d.y[i], 1e-300), b = std::max(d.y[i + 1], 1e-300);
+    return std::log(b / a);
+  };
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    const double c = lr_change(i);
+    if (std::abs(c) < 0.03) continue;
+    const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
+    const double after = i + 2 < n ? std::abs(lr_change(i + 1)) : 0.0;
+    if (std::abs(c) > 10 * before && std::abs(c) > 10 * after) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
+  }
+  for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.s[i + 1]);
+  for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.s[i + 1]);
+  if (!f.down_jumps.empty()) {
+    double acc = 0;
+    for (std::size_t i : f.down_jumps) acc += lr_change(i);
+    f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
+  }
+  f.s_leave = f.s_peak;
+  for (std::size_t i = f.i_peak; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.s[i];
+  const double range = f.peak - f.floor;
+  for (std::size_t i = f.i_peak; i < n; ++i)
+    if (d.y[i] <= f.floor + 1e-4 * range) {
+      f.s_floor = d.s[i];
+      break;
+    }
+  double low = f.peak;
+  std::size_t i_low = f.i_peak;
+  for (std::size_t i = f.i_peak; i < n; ++i) {
+    if (d.y[i] < low) low = d.y[i], i_low = i;
+    if (low < f.peak - range / 3 && d.y[i] > low + range / 3) {
+      f.rises_again = true;
+      f.s_trough = d.s[i_low];
+      double hi = d.y[i];
+      std::size_t i_hi = i;
+      for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
+      f.s_second_peak = d.s[i_hi];
+      break;
+    }
+  }
+  return f;
+}
+
+}  // namespace trainscope::inline v1::detail

@@ -1,0 +1,839 @@
+#pragma once
+/**
+ * Reconstructs a learning-rate schedule (family, parameters, logging convention) from logged (step, lr) samples.
+ *
+ * Method. Every family is linear in its lr levels (peak, floor, ...), so for given step-like parameters
+ * (warmup, total steps, period, ...) the levels are a weighted least-squares problem solved in closed form
+ * (non-negative). The step-like parameters are searched with Nelder–Mead from starting points read off the
+ * curve (where it peaks, where it halves, where it jumps), on a shape-preserving subset of at most
+ * `max_fit_points` samples; conventions (logged step = counter - 1, counter, counter + 1; library variants such
+ * as DeepSpeed's cosine ending at T - 1 or nanoGPT's clamp) are enumerated, integer parameters rounded, and the
+ * best candidates checked against every sample.
+ *
+ * Choice of family. Each sample has a known noise floor from the log's own precision (float32, "%.6f", doubles);
+ * residuals are divided by it (so they are relative errors, i.e. log-residuals to first order). The criterion is
+ * BIC = chi2 / s^2 + n ln s^2 + k ln n with s^2 = max(chi2 / n, 1): the Gaussian likelihood when the noise is at
+ * least the stored precision, penalising each of the k fitted parameters by ln n. The lowest BIC wins; families
+ * are never tried in a preferred order.
+ */
+#include <algorithm>
+#include <cstdio>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "trainscope/core/series.hpp"
+#include "trainscope/result.hpp"
+#include "trainscope/schedule/closed_forms.hpp"
+#include "trainscope/schedule/detail/lr_samples.hpp"
+#include "trainscope/schedule/detail/nelder_mead.hpp"
+
+namespace trainscope::inline v1 {
+
+/** One reported parameter; an empty value is JSON null (e.g. total_steps of a constant schedule). */
+struct schedule_param {
+  std::string name;
+  std::optional<double> value;
+};
+
+/** A reconstructed schedule: the family, its parameters, the logging convention and how well it fits. */
+struct schedule_fit {
+  std::string family;                  ///< vocabulary of closed_forms.hpp (`family_name`)
+  std::vector<schedule_param> params;  ///< peak_lr, warmup_steps, total_steps, min_lr, then the family's own
+  std::string convention;              ///< how logged steps map to the scheduler counter, library variant, precision
+  double max_relative_error = 0;       ///< max |fit - logged| / max(logged, 1e-3 peak, 100 quantum) over the samples
+  double rms_relative_error = 0;       ///< same, root mean square
+  double information_criterion = 0;    ///< BIC (see file comment), on every sample
+  std::optional<double> total_steps_uncertainty;  ///< +- steps, when the log stops before the decay ends
+  std::string certainty_note;                     ///< one sentence for the report
+  std::vector<std::pair<std::string, double>> alternatives;  ///< runner-up families and their BIC
+  schedule_model model;                ///< the closed form, in scheduler-counter units
+  std::int64_t step_offset = 0;        ///< logged step = counter + step_offset
+  std::size_t samples = 0;             ///< samples used
+
+  /// Fitted lr at a logged step (also before or after the log).
+  double lr(std::int64_t logged_step) const { return lr_at(model, static_cast<double>(logged_step - step_offset)); }
+  /// The value of a reported parameter, if present and not null.
+  std::optional<double> param(std::string_view name) const {
+    for (const auto& p : params)
+      if (p.name == name) return p.value;
+    return std::nullopt;
+  }
+};
+
+/** Knobs of `reconstruct_schedule`, with their defaults. */
+struct reconstruct_options {
+  std::size_t max_fit_points = 480;     ///< the search runs on at most about this many samples (shape-preserving)
+  int max_evaluations = 260;            ///< Nelder–Mead budget per family in the first pass
+  std::size_t finalists = 3;            ///< families refined under every convention and checked on all samples
+  double double_precision = 1e-9;       ///< relative noise floor assumed for values stored as full doubles
+  std::size_t full_alternatives_below = 100000;  ///< below this many samples, every family's BIC uses all samples
+};
+
+namespace detail {
+
+/// Weighted non-negative least squares for the lr levels of one candidate.
+struct level_fit {
+  std::array<double, 3> c{};
+  double chi2 = std::numeric_limits<double>::infinity();
+  int active = 0;
+};
+
+template <std::size_t N>
+inline bool solve_small(std::array<std::array<double, 3>, 3> a, std::array<double, 3> r, unsigned mask,
+                        std::array<double, 3>& c) {
+  std::array<std::size_t, 3> ix{};
+  std::size_t m = 0;
+  for (std::size_t i = 0; i < N; ++i)
+    if (mask & (1u << i)) ix[m++] = i;
+  std::array<std::array<double, 4>, 3> g{};
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = 0; j < m; ++j) g[i][j] = a[ix[i]][ix[j]];
+    g[i][3] = r[ix[i]];
+  }
+  for (std::size_t col = 0; col < m; ++col) {
+    std::size_t piv = col;
+    for (std::size_t i = col + 1; i < m; ++i)
+      if (std::abs(g[i][col]) > std::abs(g[piv][col])) piv = i;
+    std::swap(g[col], g[piv]);
+    if (!(std::abs(g[col][col]) > 1e-14 * (std::abs(a[ix[col]][ix[col]]) + 1e-300))) return false;
+    for (std::size_t i = 0; i < m; ++i) {
+      if (i == col) continue;
+      const double f = g[i][col] / g[col][col];
+      for (std::size_t j = col; j < 4; ++j) g[i][j] -= f * g[col][j];
+    }
+  }
+  c = {0, 0, 0};
+  for (std::size_t i = 0; i < m; ++i) c[ix[i]] = g[i][3] / g[i][i];
+  return true;
+}
+
+/// Fits the levels of `model` (mask: which coefficients are free; the others are 0) to the samples at t = s - offset.
+template <class Model>
+level_fit fit_levels(const Model& model, const lr_samples& d, double offset, unsigned mask,
+                     std::vector<std::array<double, 3>>& buf) {
+  constexpr std::size_t N = Model::n_linear;
+  const std::size_t n = d.size();
+  buf.resize(n);
+  std::array<std::array<double, 3>, 3> a{};
+  std::array<double, 3> r{};
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto b = model.basis(d.s[i] - offset);
+    auto& row = buf[i];
+    row = {0, 0, 0};
+    for (std::size_t k = 0; k < N; ++k) row[k] = b[k];
+    const double w = d.w[i];
+    for (std::size_t k = 0; k < N; ++k) {
+      r[k] += w * row[k] * d.y[i];
+      for (std::size_t l = k; l < N; ++l) a[k][l] += w * row[k] * row[l];
+    }
+  }
+  for (std::size_t k = 0; k < N; ++k)
+    for (std::size_t l = 0; l < k; ++l) a[k][l] = a[l][k];
+  level_fit out;
+  unsigned m = mask & ((1u << N) - 1);
+  for (int round = 0; round < 4 && m; ++round) {
+    std::array<double, 3> c{};
+    if (!solve_small<N>(a, r, m, c)) {
+      // A factor that is zero on every sample (e.g. the floor of a decay the log never reaches): drop it.
+      unsigned drop = 0;
+      for (std::size_t k = N; k-- > 0;)
+        if ((m & (1u << k)) && a[k][k] <= 0) drop = 1u << k;
+      if (!drop) {
+        for (std::size_t k = N; k-- > 0;)
+          if (m & (1u << k)) {
+            drop = 1u << k;
+            break;
+          }
+      }
+      m &= ~drop;
+      continue;
+    }
+    unsigned neg = 0;
+    for (std::size_t k = 0; k < N; ++k)
+      if ((m & (1u << k)) && c[k] < 0) neg |= 1u << k;
+    if (neg) {
+      m &= ~neg;
+      continue;
+    }
+    out.c = c;
+    break;
+  }
+  double chi2 = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    double f = 0;
+    for (std::size_t k = 0; k < N; ++k) f += out.c[k] * buf[i][k];
+    const double e = d.y[i] - f;
+    chi2 += d.w[i] * e * e;
+  }
+  out.chi2 = chi2;
+  for (std::size_t k = 0; k < N; ++k) out.active += (m & (1u << k)) ? 1 : 0;
+  return out;
+}
+
+inline level_fit fit_levels(const schedule_model& m, const lr_samples& d, double offset, unsigned mask,
+                            std::vector<std::array<double, 3>>& buf) {
+  return std::visit([&](const auto& s) { return fit_levels(s, d, offset, mask, buf); }, m);
+}
+
+inline void set_levels(schedule_model& m, const std::array<double, 3>& c) {
+  std::visit(
+      [&](auto& s) {
+        constexpr std::size_t N = std::decay_t<decltype(s)>::n_linear;
+        std::array<double, N> x{};
+        for (std::size_t k = 0; k < N; ++k) x[k] = c[k];
+        s.set_coefficients(x);
+      },
+      m);
+}
+
+/// BIC with the noise floor: chi2 / s^2 + n ln s^2 + k ln n, s^2 = max(chi2 / n, 1).
+inline double bic(double chi2, double n, double k) {
+  const double s2 = std::max(chi2 / std::max(n, 1.0), 1.0);
+  return chi2 / s2 + n * std::log(s2) + k * std::log(std::max(n, 2.0));
+}
+
+/// One searchable description of a family: step-like parameters theta, conventions, level masks.
+struct fit_spec {
+  std::string_view family;
+  std::vector<double> theta0, scale;
+  std::vector<bool> integral;
+  int conventions = 1;
+  std::vector<unsigned> masks;  ///< level masks to try; the first is the widest
+  int extra_params = 0;         ///< parameters fixed from features (milestones) that still count in k
+  int total_index = -1;         ///< theta index that moves the end of the decay (for the uncertainty scan)
+  std::function<bool(const std::vector<double>&, int, double, schedule_model&)> make;  ///< (theta, conv, offset)
+  std::function<std::string(int)> describe;
+};
+
+/// A fitted candidate.
+struct candidate {
+  const fit_spec* spec = nullptr;
+  std::vector<double> theta;
+  int conv = 0;
+  unsigned mask = 0;
+  double offset = 0;
+  schedule_model model;
+  double chi2 = std::numeric_limits<double>::infinity();
+  double k = 0;
+  double bic = std::numeric_limits<double>::infinity();
+};
+
+inline constexpr double bad_fit = 1e300;
+
+/// chi2 of theta under spec/conv/mask/offset; fills `out` when given.
+inline double evaluate(const fit_spec& sp, const std::vector<double>& th, int conv, unsigned mask, double offset,
+                       const lr_samples& d, std::vector<std::array<double, 3>>& buf, candidate* out = nullptr) {
+  schedule_model m;
+  for (double v : th)
+    if (!std::isfinite(v)) return bad_fit;
+  if (!sp.make(th, conv, offset, m)) return bad_fit;
+  const level_fit lf = fit_levels(m, d, offset, mask, buf);
+  if (!std::isfinite(lf.chi2)) return bad_fit;
+  if (out) {
+    set_levels(m, lf.c);
+    out->spec = &sp, out->theta = th, out->conv = conv, out->mask = mask, out->offset = offset;
+    out->model = std::move(m);
+    out->chi2 = lf.chi2;
+    out->k = static_cast<double>(std::popcount(mask)) + static_cast<double>(th.size()) + sp.extra_params;
+    out->bic = bic(lf.chi2, static_cast<double>(d.size()), out->k);
+  }
+  return lf.chi2;
+}
+
+/// Nelder–Mead over theta, then rounding of integral parameters (each to floor/ceil and one further).
+inline candidate optimise(const fit_spec& sp, std::vector<double> th, int conv, unsigned mask, double offset,
+                          const lr_samples& d, int evals, std::vector<std::array<double, 3>>& buf,
+                          std::vector<double> scale = {}) {
+  if (scale.empty()) scale = sp.scale;
+  // Search in units of the starting simplex, so one tolerance (1e-3 of a simplex edge) fits every parameter.
+  std::vector<double> x(th.size()), th_buf(th.size());
+  for (std::size_t i = 0; i < th.size(); ++i) x[i] = scale[i] != 0 ? th[i] / scale[i] : th[i];
+  auto to_theta = [&](const std::vector<double>& z) {
+    for (std::size_t i = 0; i < z.size(); ++i) th_buf[i] = scale[i] != 0 ? z[i] * scale[i] : z[i];
+    return th_buf;
+  };
+  auto f = [&](const std::vector<double>& z) { return evaluate(sp, to_theta(z), conv, mask, offset, d, buf); };
+  double fb = 0;
+  if (!th.empty() && evals > 0) th = to_theta(nelder_mead(f, x, std::vector<double>(x.size(), 1.0), evals, fb, 1e-13, 1e-3));
+  auto f_theta = [&](const std::vector<double>& t) { return evaluate(sp, t, conv, mask, offset, d, buf); };
+  std::vector<std::size_t> ints;
+  for (std::size_t i = 0; i < th.size(); ++i)
+    if (sp.integral[i]) ints.push_back(i);
+  std::vector<double> best = th;
+  if (!ints.empty()) {
+    double best_f = bad_fit * 10;
+    const std::size_t combos = static_cast<std::size_t>(std::pow(3.0, static_cast<double>(ints.size())));
+    for (std::size_t c = 0; c < combos; ++c) {
+      std::vector<double> x = th;
+      std::size_t code = c;
+      for (std::size_t i : ints) {
+        constexpr int order[] = {0, -1, 1};  // ties keep the nearest integer
+        const int delta = order[code % 3];
+        code /= 3;
+        x[i] = std::round(th[i]) + delta;
+      }
+      const double v = f_theta(x);
+      if (v < best_f) best_f = v, best = x;
+    }
+  }
+  candidate out;
+  evaluate(sp, best, conv, mask, offset, d, buf, &out);
+  return out;
+}
+
+/// Text for a step offset.
+inline std::string describe_offset(double offset) {
+  if (offset > 0.5) return "logged step = scheduler counter + 1 (lr logged after the step that used it)";
+  if (offset < -0.5) return "logged step = scheduler counter - 1 (lr of the next step, as llm.c's (step+1)/W warmup)";
+  return "logged step = scheduler counter";
+}
+
+inline double clamp_warmup(double w) { return w < 0.5 ? 0.0 : w; }
+
+/// The families, with starting points read from the curve. Offsets and conventions are searched later.
+inline std::vector<fit_spec> make_specs(const lr_features& f) {
+  std::vector<fit_spec> specs;
+  const double w0 = f.rises_at_start ? std::max(1.0, f.s_peak) : 0.0;
+  const double span = std::max(1.0, f.s_last - w0);
+  // Decay length for a shape whose factor falls to `half_at` of the peak at progress p_half.
+  auto decay0 = [&](auto progress_of) {
+    if (f.s_half > 0) return std::max(2.0, (f.s_half - w0) / progress_of(0.5));
+    const double c = std::clamp(f.y_last / f.peak, 0.0, 0.999);
+    return std::max(2.0, span / std::clamp(progress_of(c), 0.02, 1.0));
+  };
+  const double d_cos = decay0([](double c) { return std::acos(2 * c - 1) / 3.141592653589793; });
+  const double d_lin = decay0([](double c) { return 1 - c; });
+  const double wscale = std::max(2.0, 0.2 * w0);
+  const unsigned one = 1u, two = 3u, peak_only = 1u;
+  auto warm = [](double w, warmup_kind k, double start = 0) {
+    warmup_spec s;
+    s.steps = clamp_warmup(w);
+    s.kind = k;
+    s.start_ratio = start;
+    return s;
+  };
+  const std::vector<bool> ii{true, true}, i_{true};
+
+  specs.push_back({"constant", {}, {}, {}, 1, {one}, 0, -1,
+                   [](const std::vector<double>&, int, double, schedule_model& m) {
+                     m = constant_schedule{};
+                     return true;
+                   },
+                   [](int) { return std::string("constant"); }});
+  if (f.rises_at_start) {
+    specs.push_back({"linear_warmup_constant", {w0, 0.01}, {wscale, 0.05}, {true, false}, 1, {one}, 0, -1,
+                     [warm](const std::vector<double>& th, int, double, schedule_model& m) {
+                       if (th[0] < 1 || th[1] < 0 || th[1] >= 1) return false;
+                       m = warmup_constant_schedule{0, warm(th[0], warmup_kind::linear, th[1])};
+                       return true;
+                     },
+                     [](int) { return std::string("linear warmup (HF constant_with_warmup, PyTorch LinearLR)"); }});
+    specs.push_back({"warmup_log_constant", {w0, 0.01}, {wscale, 0.05}, {true, false}, 1, {one}, 0, -1,
+                     [warm](const std::vector<double>& th, int, double, schedule_model& m) {
+                       if (th[0] < 2 || th[1] < 0 || th[1] >= 1) return false;
+                       m = warmup_constant_schedule{0, warm(th[0], warmup_kind::log, th[1])};
+                       return true;
+                     },
+                     [](int) { return std::string("deepspeed WarmupLR: log warmup"); }});
+  }
+  // Decays with warmup W and end T = W + D: theta = {W, D}.
+  for (auto kind : {warmup_kind::linear, warmup_kind::log}) {
+    if (kind == warmup_kind::log && !f.rises_at_start) continue;
+    const bool lg = kind == warmup_kind::log;
+    specs.push_back({lg ? "warmup_log_linear" : "warmup_linear", {w0, d_lin}, {wscale, 0.1 * d_lin}, ii, 1,
+                     {two, peak_only}, 0, 1,
+                     [warm, kind](const std::vector<double>& th, int, double, schedule_model& m) {
+                       if (th[0] < 0 || th[1] < 1 || (kind == warmup_kind::log && th[0] < 2)) return false;
+                       warmup_linear_schedule s;
+                       s.warmup = warm(th[0], kind);
+                       s.total_steps = s.warmup.steps + th[1];
+                       m = s;
+                       return true;
+                     },
+                     [lg](int) {
+                       return std::string(lg ? "deepspeed WarmupDecayLR: log warmup, linear decay to T"
+                                             : "linear decay reaching the floor at T (HF linear, DeepSpeed WarmupDecayLR)");
+                     }});
+    specs.push_back({lg ? "warmup_log_cosine" : "warmup_cosine", {w0, d_cos}, {wscale, 0.1 * d_cos}, ii, lg ? 2 : 3,
+                     {two, peak_only}, 0, 1,
+                     [warm, kind, lg](const std::vector<double>& th, int conv, double, schedule_model& m) {
+                       if (th[0] < 0 || th[1] < 1 || (kind == warmup_kind::log && th[0] < 2)) return false;
+                       warmup_cosine_schedule s;
+                       s.warmup = warm(th[0], kind);
+                       s.total_steps = s.warmup.steps + th[1];
+                       // conv: linear warmup 0 HF/PyTorch, 1 nanoGPT/llm.c clamp, 2 DeepSpeed; log 0 DeepSpeed, 1 end at T
+                       if (lg) s.end_offset = conv == 0 ? 1.0 : 0.0;
+                       else s.end_offset = conv == 2 ? 1.0 : 0.0, s.clamp_after_end = conv == 1;
+                       m = s;
+                       return true;
+                     },
+                     [lg](int conv) {
+                       if (lg)
+                         return std::string(conv == 0 ? "deepspeed WarmupCosineLR: log warmup, cosine reaches the floor at T-1"
+                                                      : "log warmup, cosine reaching the floor at T");
+                       if (conv == 1) return std::string("nanoGPT/llm.c: cosine to T, then held at min_lr");
+                       if (conv == 2) return std::string("deepspeed WarmupCosineLR (linear warmup): cosine reaches the floor at T-1");
+                       return std::string("HF/PyTorch: cosine reaches the floor at T (not clamped after)");
+                     }});
+  }
+  specs.push_back({"warmup_polynomial", {w0, d_lin, 2.0}, {wscale, 0.1 * d_lin, 0.5}, {true, true, false}, 1,
+                   {two, peak_only}, 0, 1,
+                   [warm](const std::vector<double>& th, int, double, schedule_model& m) {
+                     if (th[0] < 0 || th[1] < 1 || th[2] <= 0.05 || th[2] > 20) return false;
+                     warmup_polynomial_schedule s;
+                     s.warmup = warm(th[0], warmup_kind::linear);
+                     s.total_steps = s.warmup.steps + th[1];
+                     s.power = th[2];
+                     m = s;
+                     return true;
+                   },
+                   [](int) { return std::string("HF polynomial decay, lr_end after T"); }});
+  {
+    const double r = std::clamp(f.y_last / f.peak, 1e-3, 0.99);
+    const double ts0 = std::max(1.0, span / (1.0 / (r * r) - 1.0));
+    specs.push_back({"inverse_sqrt", {w0, ts0}, {wscale, 0.3 * ts0}, {true, false}, 1, {peak_only}, 0, -1,
+                     [warm](const std::vector<double>& th, int, double, schedule_model& m) {
+                       if (th[0] < 0 || th[1] <= 0.5) return false;
+                       m = inverse_sqrt_schedule{0, warm(th[0], warmup_kind::linear), th[1]};
+                       return true;
+                     },
+                     [](int) { return std::string("HF inverse_sqrt: 1/sqrt((t - W + timescale)/timescale)"); }});
+  }
+  {
+    const double g0 = std::clamp(std::pow(std::max(f.y_last, 1e-300) / f.peak, 1.0 / span), 0.5, 1.0 - 1e-9);
+    const double lg0 = std::log(g0);
+    specs.push_back({"exponential", {w0, lg0}, {wscale, 0.2 * std::abs(lg0) + 1e-9}, {true, false}, 1, {peak_only}, 0,
+                     -1,
+                     [warm](const std::vector<double>& th, int, double, schedule_model& m) {
+                       if (th[0] < 0 || th[1] > 0) return false;
+                       m = exponential_schedule{0, warm(th[0], warmup_kind::linear), std::exp(th[1])};
+                       return true;
+                     },
+                     [](int) { return std::string("PyTorch ExponentialLR"); }});
+  }
+  // Step decays and restarts: levels change between two logged samples; the change is placed at the first
+  // sample at the new level (exact when every step is logged), in scheduler counter units (minus the offset).
+  const bool has_w = f.rises_at_start;
+  const std::vector<double>& down = f.down_jump_steps;
+  const std::vector<double>& up = f.up_jump_steps;
+  auto wsplit = [has_w, warm](const std::vector<double>& th) {
+    return std::pair<warmup_spec, std::size_t>{has_w ? warm(th[0], warmup_kind::linear) : warmup_spec{},
+                                               has_w ? 1u : 0u};
+  };
+  if (down.size() >= 2) {
+    const double size0 = (down.back() - down.front()) / static_cast<double>(down.size() - 1);
+    const double w_first = down.front() - size0;  // first milestone is W + step_size
+    const double g0 = std::log(std::clamp(f.jump_ratio_mean_down, 1e-6, 0.999));
+    std::vector<double> th{size0, g0}, sc{std::max(1.0, 0.01 * size0), 0.05};
+    std::vector<bool> in{true, false};
+    if (has_w) th.insert(th.begin(), std::max(1.0, w_first)), sc.insert(sc.begin(), wscale), in.insert(in.begin(), true);
+    specs.push_back({"step", th, sc, in, 1, {peak_only}, 0, -1,
+                     [wsplit](const std::vector<double>& t, int, double, schedule_model& m) {
+                       auto [w, k] = wsplit(t);
+                       if (t[k] < 1 || t[k + 1] > 0 || w.steps < 0) return false;
+                       m = step_schedule{0, w, t[k], std::exp(t[k + 1])};
+                       return true;
+                     },
+                     [](int) { return std::string("PyTorch StepLR"); }});
+  }
+  if (!down.empty()) {
+    const double g0 = std::log(std::clamp(f.jump_ratio_mean_down, 1e-6, 0.999));
+    std::vector<double> th{g0}, sc{0.05};
+    std::vector<bool> in{false};
+    if (has_w) th.insert(th.begin(), w0), sc.insert(sc.begin(), wscale), in.insert(in.begin(), true);
+    specs.push_back({"multistep", th, sc, in, 1, {peak_only}, static_cast<int>(down.size()), -1,
+                     [wsplit, down](const std::vector<double>& t, int, double offset, schedule_model& m) {
+                       auto [w, k] = wsplit(t);
+                       if (t[k] > 0 || w.steps < 0) return false;
+                       multistep_schedule s{0, w, {}, std::exp(t[k])};
+                       for (double j : down) s.milestones.push_back(j - offset - w.steps);
+                       m = s;
+                       return true;
+                     },
+                     [](int) { return std::string("PyTorch MultiStepLR"); }});
+  }
+  if (!up.empty()) {
+    const double t00 = std::max(2.0, up.front() - w0);
+    const double mult0 = up.size() >= 2 ? std::max(1.0, (up[1] - up[0]) / t00) : 1.0;
+    std::vector<double> th{t00, mult0}, sc{std::max(1.0, 0.01 * t00), 0.1};
+    std::vector<bool> in{true, false};
+    if (has_w) th.insert(th.begin(), w0), sc.insert(sc.begin(), wscale), in.insert(in.begin(), true);
+    specs.push_back({"cosine_restarts", th, sc, in, 1, {two, peak_only}, 0, -1,
+                     [wsplit](const std::vector<double>& t, int, double, schedule_model& m) {
+                       auto [w, k] = wsplit(t);
+                       if (t[k] < 2 || t[k + 1] < 1 || t[k + 1] > 10) return false;
+                       m = cosine_restarts_schedule{0, 0, w, t[k], t[k + 1]};
+                       return true;
+                     },
+                     [](int) { return std::string("PyTorch CosineAnnealingWarmRestarts"); }});
+  }
+  specs.push_back({"one_cycle", {f.s_last + 2, (f.s_peak + 1) / (f.s_last + 2)}, {0.05 * span + 2, 0.03},
+                   {true, false}, 4, {7u}, 0, 0,
+                   [](const std::vector<double>& th, int conv, double, schedule_model& m) {
+                     if (th[0] < 4 || th[1] <= 0 || th[1] >= (conv >= 2 ? 0.5 : 1.0)) return false;
+                     one_cycle_schedule s;
+                     s.total_steps = th[0];
+                     s.pct_start = th[1];
+                     s.anneal = (conv % 2) ? anneal_shape::linear : anneal_shape::cosine;
+                     s.three_phase = conv >= 2;
+                     m = s;
+                     return true;
+                   },
+                   [](int conv) {
+                     std::string s = "PyTorch OneCycleLR: ";
+                     s += conv >= 2 ? "three phases" : "two phases";
+                     s += (conv % 2) ? ", linear annealing" : ", cosine annealing";
+                     return s + ", phase ends at pct_start*total-1 and total-1";
+                   }});
+  specs.push_back({"one_cycle", {std::max(2.0, f.s_peak), std::max(2.0, f.s_peak), 0.0},
+                   {std::max(2.0, 0.1 * f.s_peak), std::max(2.0, 0.1 * f.s_peak), 1e-4}, {true, true, false}, 1,
+                   {3u}, 0, -1,
+                   [](const std::vector<double>& th, int, double, schedule_model& m) {
+                     if (th[0] < 1 || th[1] < 1 || th[2] < 0) return false;
+                     m = one_cycle_schedule::deepspeed(0, 0, th[0], th[1], th[2], 1.0);
+                     return true;
+                   },
+                   [](int) { return std::string("deepspeed OneCycle: linear cycle, then cycle_min_lr/(1+rate*t)"); }});
+  if (f.rises_again) {
+    const double up0 = std::max(1.0, f.s_peak), down0 = std::max(1.0, f.s_trough - f.s_peak);
+    specs.push_back({"cyclic", {up0, down0}, {0.1 * up0 + 1, 0.1 * down0 + 1}, ii, 2, {two}, 0, -1,
+                     [](const std::vector<double>& th, int conv, double, schedule_model& m) {
+                       if (th[0] < 1 || th[1] < 1) return false;
+                       m = cyclic_schedule{0, 0, th[0], th[1], conv == 1 ? cyclic_mode::triangular2 : cyclic_mode::triangular, 1};
+                       return true;
+                     },
+                     [](int conv) { return std::string(conv == 1 ? "PyTorch CyclicLR triangular2" : "PyTorch CyclicLR triangular"); }});
+    specs.push_back({"cyclic", {up0, down0, -1e-4}, {0.1 * up0 + 1, 0.1 * down0 + 1, 1e-4}, {true, true, false}, 1,
+                     {two}, 0, -1,
+                     [](const std::vector<double>& th, int, double, schedule_model& m) {
+                       if (th[0] < 1 || th[1] < 1 || th[2] > 0) return false;
+                       m = cyclic_schedule{0, 0, th[0], th[1], cyclic_mode::exp_range, std::exp(th[2])};
+                       return true;
+                     },
+                     [](int) { return std::string("PyTorch CyclicLR exp_range"); }});
+  }
+  {
+    // WSD: the stable phase ends where the lr first leaves the peak; the decay ends where it first reaches its floor.
+    const double stable0 = std::max(1.0, f.s_leave - w0);
+    const double decay0w = std::max(2.0, (f.s_floor > f.s_leave ? f.s_floor : f.s_last + 0.3 * span) - f.s_leave);
+    specs.push_back({"wsd", {w0, stable0, decay0w}, {wscale, std::max(2.0, 0.02 * stable0), std::max(2.0, 0.05 * decay0w)},
+                     {true, true, true}, 4, {two, peak_only}, 0, 2,
+                     [](const std::vector<double>& th, int conv, double, schedule_model& m) {
+                       if (th[0] < 0 || th[1] < 0 || th[2] < 1) return false;
+                       wsd_schedule s;
+                       s.warmup_steps = clamp_warmup(th[0]), s.stable_steps = th[1], s.decay_steps = th[2];
+                       constexpr anneal_shape shapes[] = {anneal_shape::cosine, anneal_shape::linear,
+                                                          anneal_shape::one_minus_sqrt, anneal_shape::square};
+                       s.decay_shape = shapes[conv];
+                       m = s;
+                       return true;
+                     },
+                     [](int conv) {
+                       constexpr const char* names[] = {"cosine", "linear", "1-sqrt", "square"};
+                       return std::string("HF WSD: warmup from min_lr, ") + names[conv] + " decay";
+                     }});
+  }
+  return specs;
+}
+
+/// The parameters reported for a model (peak_lr, warmup_steps, total_steps, min_lr first).
+inline std::vector<schedule_param> report_params(const schedule_model& model) {
+  using P = std::vector<schedule_param>;
+  const std::optional<double> none;
+  struct visitor {
+    std::optional<double> none;
+    P operator()(const constant_schedule& s) const { return {{"peak_lr", s.peak_lr}, {"warmup_steps", 0.0}, {"total_steps", none}, {"min_lr", none}}; }
+    P operator()(const warmup_constant_schedule& s) const {
+      return {{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup.steps}, {"total_steps", none}, {"min_lr", none},
+              {"warmup_start_lr", s.warmup.start_ratio * s.peak_lr}};
+    }
+    P operator()(const warmup_linear_schedule& s) const {
+      return {{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup.steps}, {"total_steps", s.total_steps}, {"min_lr", s.min_lr}};
+    }
+    P operator()(const warmup_cosine_schedule& s) const {
+      return {{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup.steps}, {"total_steps", s.total_steps}, {"min_lr", s.min_lr}};
+    }
+    P operator()(const warmup_polynomial_schedule& s) const {
+      return {{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup.steps}, {"total_steps", s.total_steps}, {"min_lr", s.min_lr},
+              {"power", s.power}};
+    }
+    P operator()(const inverse_sqrt_schedule& s) const {
+      return {{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup.steps}, {"total_steps", none}, {"min_lr", none},
+              {"timescale", s.timescale}};
+    }
+    P operator()(const step_schedule& s) const {
+      return {{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup.steps}, {"total_steps", none}, {"min_lr", none},
+              {"step_size", s.step_size}, {"gamma", s.gamma}};
+    }
+    P operator()(const multistep_schedule& s) const {
+      P p{{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup.steps}, {"total_steps", none}, {"min_lr", none}, {"gamma", s.gamma}};
+      for (std::size_t i = 0; i < s.milestones.size(); ++i)
+        p.push_back({"milestone_" + std::to_string(i + 1), s.milestones[i] + s.warmup.steps});
+      return p;
+    }
+    P operator()(const exponential_schedule& s) const {
+      return {{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup.steps}, {"total_steps", none}, {"min_lr", none}, {"gamma", s.gamma}};
+    }
+    P operator()(const cosine_restarts_schedule& s) const {
+      return {{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup.steps}, {"total_steps", none}, {"min_lr", s.min_lr},
+              {"restart_period", s.period}, {"restart_multiplier", s.mult}};
+    }
+    P operator()(const one_cycle_schedule& s) const {
+      if (s.style == one_cycle_schedule::style_kind::deepspeed)
+        return {{"peak_lr", s.max_lr}, {"warmup_steps", s.up_steps}, {"total_steps", s.up_steps + s.down_steps},
+                {"min_lr", s.initial_lr}, {"initial_lr", s.initial_lr}, {"step_size_up", s.up_steps},
+                {"step_size_down", s.down_steps}, {"decay_lr_rate_per_step", s.decay_lr_rate / std::max(s.decay_step_size, 1e-300)}};
+      return {{"peak_lr", s.max_lr}, {"warmup_steps", s.pct_start * s.total_steps - 1}, {"total_steps", s.total_steps},
+              {"min_lr", s.min_lr}, {"initial_lr", s.initial_lr}, {"pct_start", s.pct_start},
+              {"div_factor", s.initial_lr > 0 ? std::optional<double>(s.max_lr / s.initial_lr) : none},
+              {"final_div_factor", s.min_lr > 0 ? std::optional<double>(s.initial_lr / s.min_lr) : none},
+              {"three_phase", s.three_phase ? 1.0 : 0.0}};
+    }
+    P operator()(const cyclic_schedule& s) const {
+      return {{"peak_lr", s.max_lr}, {"warmup_steps", none}, {"total_steps", none}, {"min_lr", s.base_lr},
+              {"cycle_base_lr", s.base_lr}, {"cycle_max_lr", s.max_lr}, {"step_size_up", s.step_size_up},
+              {"step_size_down", s.step_size_down}, {"gamma", s.gamma}};
+    }
+    P operator()(const wsd_schedule& s) const {
+      return {{"peak_lr", s.peak_lr}, {"warmup_steps", s.warmup_steps}, {"total_steps", s.total_steps()},
+              {"min_lr", s.min_lr}, {"stable_steps", s.stable_steps}, {"decay_steps", s.decay_steps},
+              {"min_lr_ratio", s.peak_lr > 0 ? std::optional<double>(s.min_lr / s.peak_lr) : none}};
+    }
+  };
+  (void)none;
+  return std::visit(visitor{}, model);
+}
+
+/// Scheduler counter at which the decay reaches its floor, for families that have one.
+inline std::optional<double> decay_end(const schedule_model& model) {
+  if (auto* c = std::get_if<warmup_cosine_schedule>(&model)) return c->total_steps - c->end_offset;
+  if (auto* l = std::get_if<warmup_linear_schedule>(&model)) return l->total_steps;
+  if (auto* p = std::get_if<warmup_polynomial_schedule>(&model)) return p->total_steps;
+  if (auto* w = std::get_if<wsd_schedule>(&model)) return w->total_steps();
+  if (auto* o = std::get_if<one_cycle_schedule>(&model))
+    return o->style == one_cycle_schedule::style_kind::pytorch ? o->total_steps - 1 : o->up_steps + o->down_steps;
+  return std::nullopt;
+}
+
+inline lr_samples subset(const lr_samples& d, const std::vector<std::size_t>& idx) {
+  lr_samples out;
+  for (std::size_t i : idx) out.s.push_back(d.s[i]), out.y.push_back(d.y[i]), out.w.push_back(d.w[i]);
+  return out;
+}
+
+/// How far theta[index] can move (either way) before chi2 rises by `delta`; the larger side.
+inline double scan_uncertainty(const candidate& c, std::size_t index, const lr_samples& d, double delta,
+                               std::vector<std::array<double, 3>>& buf) {
+  double widest = 0;
+  for (double dir : {-1.0, 1.0}) {
+    auto rise = [&](double h) {
+      std::vector<double> th = c.theta;
+      th[index] += dir * h;
+      return evaluate(*c.spec, th, c.conv, c.mask, c.offset, d, buf) - c.chi2;
+    };
+    double lo = 0, hi = std::max(1.0, 0.01 * std::abs(c.theta[index]));
+    int guard = 0;
+    while (rise(hi) < delta && guard++ < 40) lo = hi, hi *= 2;
+    for (int it = 0; it < 30 && hi - lo > 0.5; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      (rise(mid) < delta ? lo : hi) = mid;
+    }
+    widest = std::max(widest, lo);
+  }
+  return widest;
+}
+
+inline std::string format_number(double v, int digits = 3) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+}  // namespace detail
+
+/**
+ * Reconstructs the schedule behind logged (step, lr) samples.
+ *
+ * `steps` must increase strictly (resumes are resolved by the run model); samples whose lr is NaN, infinite or
+ * negative are skipped. Sampling may be every step, every k steps or irregular; the log may stop before the decay
+ * ends (then `total_steps_uncertainty` says how far the end is determined by the curvature seen so far).
+ * Errors: `invalid_argument` for mismatched lengths or steps that do not increase; `no_usable_data` for fewer
+ * than two usable samples or an lr that is zero throughout.
+ * Cost: O(n) over the samples plus a fixed search on at most `max_fit_points` of them.
+ */
+inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> steps, std::span<const double> lr,
+                                                 const reconstruct_options& opt = {}) {
+  using namespace detail;
+  if (steps.size() != lr.size())
+    return unexpected(error{errc::invalid_argument, "steps and lr differ in length", {}, 0, 0, "lr"});
+  std::vector<std::int64_t> st;
+  std::vector<double> v;
+  st.reserve(lr.size());
+  v.reserve(lr.size());
+  for (std::size_t i = 0; i < lr.size(); ++i) {
+    if (i > 0 && steps[i] <= steps[i - 1])
+      return unexpected(error{errc::invalid_argument, "steps do not increase at sample " + std::to_string(i), {}, 0, 0, "step"});
+    if (std::isfinite(lr[i]) && lr[i] >= 0) st.push_back(steps[i]), v.push_back(lr[i]);
+  }
+  if (v.size() < 2) return unexpected(error{errc::no_usable_data, "fewer than two usable lr samples", {}, 0, 0, "lr"});
+  const double peak = *std::max_element(v.begin(), v.end());
+  if (!(peak > 0)) return unexpected(error{errc::no_usable_data, "lr is zero throughout", {}, 0, 0, "lr"});
+
+  const lr_precision prec = detect_precision(v, opt.double_precision);
+  const lr_samples full = weigh(st, v, prec, peak);
+  const lr_features feats = extract_features(full);
+  const lr_samples sub = subset(full, pick_fit_points(full.y, opt.max_fit_points));
+  // Pass 1 fits shapes with a coarse noise floor (0.1% of the value, 0.01% of the peak) so that a wrong step
+  // offset at a near-zero sample cannot dominate; pass 2 uses the log's real precision.
+  lr_samples coarse;
+  const std::size_t stride = sub.size() > 2 * opt.max_fit_points / 3 ? 2 : 1;
+  for (std::size_t i = 0; i < sub.size(); ++i)
+    if (i % stride == 0 || i + 1 == sub.size()) coarse.s.push_back(sub.s[i]), coarse.y.push_back(sub.y[i]), coarse.w.push_back(sub.w[i]);
+  for (std::size_t i = 0; i < coarse.size(); ++i)
+    coarse.w[i] = std::min(coarse.w[i], 1.0 / std::pow(std::max(1e-3 * coarse.y[i], 1e-4 * peak), 2));
+  const std::vector<fit_spec> specs = make_specs(feats);
+  std::vector<std::array<double, 3>> buf;
+
+  // Pass 1: every family at offset 0, each of its conventions.
+  std::vector<candidate> first;
+  for (const auto& sp : specs) {
+    if (sp.theta0.size() + 1 + static_cast<std::size_t>(sp.extra_params) >= sub.size()) continue;
+    // A warmup's first samples depend on the step offset, so those families start from each offset.
+    candidate best;
+    for (double offset : {0.0, 1.0, -1.0}) {
+      if (offset != 0 && !feats.rises_at_start) break;
+      candidate c = optimise(sp, sp.theta0, 0, sp.masks.front(), offset, coarse,
+                             offset == 0 ? opt.max_evaluations : opt.max_evaluations / 2, buf);
+      if (c.bic < best.bic || !best.spec) best = std::move(c);
+    }
+    for (int conv = 1; conv < sp.conventions; ++conv) {
+      candidate c = optimise(sp, best.theta, conv, sp.masks.front(), best.offset, coarse, opt.max_evaluations / 3, buf);
+      if (c.bic < best.bic) best = std::move(c);
+    }
+#ifdef TRAINSCOPE_SCHEDULE_DEBUG
+    std::fprintf(stderr, "pass1 %s conv %d bic %g theta", std::string(sp.family).c_str(), best.conv, best.bic);
+    for (double x : best.theta) std::fprintf(stderr, " %g", x);
+    std::fprintf(stderr, "\n");
+#endif
+    if (std::isfinite(best.bic) && best.chi2 < bad_fit) first.push_back(std::move(best));
+  }
+  if (first.empty()) return unexpected(error{errc::no_usable_data, "no schedule family could be fitted", {}, 0, 0, "lr"});
+  std::sort(first.begin(), first.end(), [](const candidate& a, const candidate& b) { return a.bic < b.bic; });
+
+  // Best candidate per family name.
+  std::vector<candidate> per_family;
+  for (const auto& c : first)
+    if (std::none_of(per_family.begin(), per_family.end(), [&](const candidate& p) { return p.spec->family == c.spec->family; }))
+      per_family.push_back(c);
+
+  // Pass 2: the finalists under every step offset, convention and level mask, integers rounded.
+  const std::size_t nfinal = std::min(opt.finalists, per_family.size());
+  for (std::size_t fi = 0; fi < nfinal; ++fi) {
+    candidate best;
+    for (const auto& c0 : first) {
+      if (c0.spec->family != per_family[fi].spec->family) continue;
+      const fit_spec& sp = *c0.spec;
+      for (double offset : {0.0, 1.0, -1.0})
+        for (int conv = 0; conv < sp.conventions; ++conv) {
+          std::vector<double> sc = sp.scale;
+          for (std::size_t i = 0; i < sc.size(); ++i) sc[i] = sp.integral[i] ? 2.0 : 0.1 * sc[i];
+          // The widest level mask is searched; narrower ones (a floor fixed at 0) only re-rounded from there.
+          candidate wide = optimise(sp, c0.theta, conv, sp.masks.front(), offset, sub, opt.max_evaluations / 3, buf, sc);
+          for (unsigned mask : sp.masks) {
+            candidate c = mask == sp.masks.front() ? wide : optimise(sp, wide.theta, conv, mask, offset, sub, 0, buf, sc);
+            if (!best.spec || c.bic < best.bic - 1e-9 * std::abs(best.bic) - 1e-6) best = std::move(c);
+          }
+        }
+    }
+    if (best.spec) per_family[fi] = std::move(best);
+  }
+
+  // Pass 3: every sample. Levels are refitted on all samples; BIC decides.
+  const double n_full = static_cast<double>(full.size());
+  const std::size_t n_checked = full.size() <= opt.full_alternatives_below ? per_family.size() : nfinal;
+  std::vector<std::pair<double, std::size_t>> ranking;
+  for (std::size_t i = 0; i < n_checked; ++i) {
+    candidate& c = per_family[i];
+    const level_fit lf = fit_levels(c.model, full, c.offset, c.mask, buf);
+    if (std::isfinite(lf.chi2)) {
+      set_levels(c.model, lf.c);
+      c.chi2 = lf.chi2;
+      c.k = static_cast<double>(std::popcount(c.mask)) + static_cast<double>(c.theta.size()) + c.spec->extra_params;
+      c.bic = bic(lf.chi2, n_full, c.k);
+    }
+    ranking.emplace_back(c.bic, i);
+  }
+  std::sort(ranking.begin(), ranking.end());
+  const candidate& win = per_family[ranking.front().second];
+
+  schedule_fit fit;
+  fit.family = std::string(family_name(win.model));
+  fit.model = win.model;
+  fit.step_offset = static_cast<std::int64_t>(std::llround(win.offset));
+  fit.params = report_params(win.model);
+  fit.convention = describe_offset(win.offset) + "; " + win.spec->describe(win.conv) + "; " + prec.description;
+  fit.information_criterion = win.bic;
+  fit.samples = full.size();
+  const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
+  double sum2 = 0;
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    const double e = std::abs(lr_at(win.model, full.s[i] - win.offset) - full.y[i]) / std::max(full.y[i], denom_floor);
+    fit.max_relative_error = std::max(fit.max_relative_error, e);
+    sum2 += e * e;
+  }
+  fit.rms_relative_error = std::sqrt(sum2 / n_full);
+  for (std::size_t r = 1; r < ranking.size(); ++r)
+    fit.alternatives.emplace_back(std::string(family_name(per_family[ranking[r].second].model)), ranking[r].first);
+
+  // A decay that ends after the log: how well does the curvature seen so far fix its end?
+  const auto end = decay_end(win.model);
+  if (end && *end + win.offset > feats.s_last && win.spec->total_index >= 0) {
+    candidate on_sub = win;
+    on_sub.chi2 = evaluate(*win.spec, win.theta, win.conv, win.mask, win.offset, sub, buf);
+    const double s2 = std::max(on_sub.chi2 / std::max(1.0, static_cast<double>(sub.size()) - win.k), 1.0);
+    fit.total_steps_uncertainty =
+        scan_uncertainty(on_sub, static_cast<std::size_t>(win.spec->total_index), sub, 4.0 * s2, buf);
+  }
+
+  std::string note;
+  if (fit.total_steps_uncertainty) {
+    note = "The log stops at step " + format_number(feats.s_last, 10) + ", before the decay ends; the end (step " +
+           format_number(*end + win.offset, 10) + ") is extrapolated from the curve so far, about +-" +
+           format_number(*fit.total_steps_uncertainty, 3) + " steps.";
+  } else {
+    note = fit.family + " matches every logged lr within " + format_number(100 * fit.max_relative_error, 2) + "%";
+    if (fit.alternatives.empty()) note += ".";
+    else {
+      const double gap = fit.alternatives.front().second - win.bic;
+      note += gap < 10 ? "; " + fit.alternatives.front().first + " fits nearly as well (BIC " + format_number(gap, 2) +
+                             " higher), so the family is uncertain."
+                       : ", far better than the next family, " + fit.alternatives.front().first + " (BIC " +
+                             format_number(gap, 3) + " higher).";
+    }
+  }
+  fit.certainty_note = std::move(note);
+  return fit;
+}
+
+/// One fit per parameter group (run.lr_groups); the first group's fit is the run's schedule.
+inline std::vector<result<schedule_fit>> reconstruct_schedules(std::span<const series> groups,
+                                                               const reconstruct_options& opt = {}) {
+  std::vector<result<schedule_fit>> out;
+  out.reserve(groups.size());
+  for (const auto& g : groups) out.push_back(reconstruct_schedule(g.step_view(), g.view(), opt));
+  return out;
+}
+
+}  // namespace trainscope::inline v1

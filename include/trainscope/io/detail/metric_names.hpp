@@ -84,7 +84,11 @@ inline name_role classify_metric_name(std::string_view name, const key_mapping& 
   if (name.ends_with("_step")) {
     const auto r = base_role(name.substr(0, name.size() - 5));
     if (r == metric_role::train_loss && train_free) return {slot_kind::train_loss, direct, {}, {}};
-    if (r == metric_role::val_loss || r == metric_role::named_val_loss) return {slot_kind::own_axis, direct, {}, {}};
+    // Lightning logs validation/test metrics with on_step=True against a counter of their own
+    const std::string_view base = name.substr(0, name.size() - 5);
+    if (r == metric_role::val_loss || r == metric_role::named_val_loss || base.starts_with("val_") ||
+        base.starts_with("valid_") || base.starts_with("test_") || base.starts_with("val/") || base.starts_with("eval_"))
+      return {slot_kind::own_axis, direct, {}, {}};
     return {};
   }
   if (name.ends_with("_epoch")) {

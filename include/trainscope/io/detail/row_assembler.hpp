@@ -48,12 +48,7 @@ class row_assembler {
     const auto kind = plan_.slots[slot].kind;
     if (kind == slot_kind::step) return;
     if (kind == slot_kind::own_axis) {
-      // its own counter: kept apart so it neither merges with nor restarts the global axis
-      if (row_step_) {
-        auto& s = series_named(builder_.current().extra, plan_.slots[slot].name);
-        builder_.diagnostics().repeated_steps += s.put(*row_step_, v);
-        if (!std::isfinite(v)) ++builder_.diagnostics().non_finite_values;
-      }
+      if (row_step_) own_axis_value(slot, *row_step_, v);
       return;
     }
     if (pending_[slot] && *pending_[slot] == v) return;  // the same value again (Lightning repeats epoch)
@@ -68,6 +63,13 @@ class row_assembler {
     }
     pending_[slot] = v;
     any_ = true;
+  }
+
+  /// A value on its own step counter: kept apart so it neither merges with nor restarts the global axis.
+  void own_axis_value(std::size_t slot, std::int64_t step, double v) {
+    auto& s = series_named(builder_.current().extra, plan_.slots[slot].name);
+    builder_.diagnostics().repeated_steps += s.put(step, v);
+    if (!std::isfinite(v)) ++builder_.diagnostics().non_finite_values;
   }
 
   /// Emits the pending record, if any.

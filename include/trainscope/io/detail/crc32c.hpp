@@ -10,6 +10,9 @@ namespace trainscope::inline v1::io::detail {
 // eight bytes per step, so checking a multi-megabyte graph_def record costs about a millisecond.
 inline constexpr std::uint32_t crc32c_polynomial = 0x82F63B78u;
 
+/// TFRecord header: 8-byte length and 4-byte masked CRC of it.
+inline constexpr std::size_t tfrecord_header_bytes = 12;
+
 constexpr std::array<std::array<std::uint32_t, 256>, 8> make_crc32c_tables() noexcept {
   std::array<std::array<std::uint32_t, 256>, 8> t{};
   for (std::uint32_t i = 0; i < 256; ++i) {

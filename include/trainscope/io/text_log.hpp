@@ -74,8 +74,8 @@ inline std::optional<std::pair<std::int64_t, std::string_view>> llmc_stdout_pref
  * Reads an llm.c log (main.log or captured stdout) into a run.
  *
  * main.log steps are as written (0-based). stdout steps are as printed (`step 1/M` is 1);
- * a `val loss` line is placed at the last printed step (0 before the first), which is the
- * number of completed updates when llm.c evaluates. Grad norm goes to `grad_norm`, HellaSwag
+ * a `val loss` (or HellaSwag) line is placed at the number of updates completed when llm.c
+ * evaluated: the next printed step minus one (0 before the first), or the last step at the end. Grad norm goes to `grad_norm`, HellaSwag
  * accuracy (`eval:` / `HellaSwag: ... = X`) to extra "hellaswag", step time and throughput to
  * extra "step_ms" and "tokens_per_s". `nan` is a value (counted as non-finite), not an error.
  * CR characters (progress output) separate lines; other lines (banners, `slurmstepd:` messages)
@@ -109,6 +109,30 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
     if (options.on_bad_record == bad_record_policy::fail) return false;
     builder.skip_value(std::move(issue));
     return true;
+  };
+
+  // stdout prints evaluations before the step line that follows them; they belong to the
+  // updates completed by then: the next printed step minus one (or the last step at the end)
+  struct pending_eval {
+    double value;
+    bool hellaswag;
+    std::size_t line;
+    std::uint64_t offset;
+  };
+  std::vector<pending_eval> pending;
+  auto flush_evals = [&](std::int64_t step) {
+    for (const auto& e : pending) {
+      const named_value nv{"hellaswag", e.value};
+      record r;
+      r.kind = record_kind::eval;
+      r.step = step;
+      r.line = e.line;
+      r.byte_offset = e.offset;
+      if (e.hellaswag) r.extra = {&nv, 1};
+      else r.val_loss = e.value;
+      builder.add(r);
+    }
+    pending.clear();
   };
 
   while (pos < text.size()) {
@@ -183,6 +207,7 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
         }
       }
       if (!r.loss && !r.lr) continue;
+      flush_evals(m->first - 1);
       any_step_line = true;
       if (last_step_line_incomplete)  // an incomplete line followed by more steps: not the end of the log
         builder.diagnostics().add_issue({line, offset, {}, "previous step line was incomplete"});
@@ -198,13 +223,7 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
 
     if (s.starts_with("val loss")) {
       if (auto v = detail::parse_double(s.substr(8))) {
-        record r;
-        r.kind = record_kind::eval;
-        r.step = last_step;
-        r.val_loss = *v;
-        r.line = line;
-        r.byte_offset = offset;
-        builder.add(r);
+        pending.push_back({*v, false, line, offset});
         ++matched;
       } else if (!fail_value(line, offset, "val loss")) {
         return unexpected(detail::make_error(errc::malformed, path, "not a number", line, offset, "val loss"));
@@ -214,19 +233,8 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
 
     if (s.starts_with("HellaSwag:")) {
       const auto eq = s.rfind('=');
-      if (eq != std::string_view::npos) {
-        if (auto v = detail::parse_double(s.substr(eq + 1))) {
-          const named_value nv{"hellaswag", *v};
-          record r;
-          r.kind = record_kind::eval;
-          r.step = last_step;
-          r.extra = {&nv, 1};
-          r.line = line;
-          r.byte_offset = offset;
-          builder.add(r);
-          ++matched;
-        }
-      }
+      if (eq != std::string_view::npos)
+        if (auto v = detail::parse_double(s.substr(eq + 1))) pending.push_back({*v, true, line, offset});
       continue;
     }
 
@@ -238,6 +246,7 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
       }
     }
   }
+  flush_evals(last_step);
   if (matched == 0)
     return unexpected(detail::make_error(errc::malformed, path,
                                          "no llm.c log line (s:N trl:..., step N/M | loss ..., val loss ...) found"));

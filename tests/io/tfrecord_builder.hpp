@@ -25,7 +25,11 @@ inline std::string le(std::uint64_t v, int bytes) {
   return out;
 }
 inline std::string field_varint(std::uint32_t f, std::uint64_t v) { return key(f, 0) + varint(v); }
-inline std::string field_bytes(std::uint32_t f, const std::string& b) { return key(f, 2) + varint(b.size()) + b; }
+inline std::string field_bytes(std::uint32_t f, const std::string& b) {
+  std::string out = key(f, 2);  // appends, not operator+: g++ 12 warns falsely (-Wrestrict) on the chain
+  out.append(varint(b.size())).append(b);
+  return out;
+}
 inline std::string field_double(std::uint32_t f, double d) {
   std::uint64_t bits;
   std::memcpy(&bits, &d, 8);

@@ -422,6 +422,18 @@ class jsonl_parser {
       for (const auto& en : entries_) {
         const jsonl_key& k = *en.key;
         if (en.type == entry::null || k.kind == jsonl_key_kind::type) continue;
+        if (k.kind == jsonl_key_kind::role && k.role == metric_role::step && !r.step) {
+          // Without its step a record's values cannot be placed: the record is skipped, not misplaced.
+          std::int64_t s;
+          if (en.type != entry::number || !as_integer(en.value, s)) {
+            skip_record(line, offset, k.name,
+                        "step is not a whole number, record skipped: " +
+                            std::string(trim_right(en.token).substr(0, 40)));
+            return stopped_ ? status::stop : status::ok;
+          }
+          r.step = s;
+          continue;
+        }
         if (en.type != entry::number) {
           if (k.kind == jsonl_key_kind::role || k.kind == jsonl_key_kind::lr_group ||
               (en.type == entry::bad_number && keep_extra_))
@@ -435,15 +447,7 @@ class jsonl_parser {
         }
         if (k.kind == jsonl_key_kind::role) {
           switch (k.role) {
-            case metric_role::step: {
-              std::int64_t s;
-              if (!as_integer(v, s)) {
-                value_issue(line, offset, k.name, en);
-              } else if (!r.step) {
-                r.step = s;
-              }
-              continue;
-            }
+            case metric_role::step: break;  // a second step alias: kept as an extra
             case metric_role::train_loss: if (!r.loss) { r.loss = v; continue; } break;
             case metric_role::val_loss: if (!r.val_loss) { r.val_loss = v; continue; } break;
             case metric_role::named_val_loss: named_.push_back({k.set_name, v}); continue;
@@ -467,9 +471,8 @@ class jsonl_parser {
 
   void value_issue(std::size_t line, std::uint64_t offset, const std::string& field, const entry& en) {
     std::string shown(trim_right(en.token).substr(0, 40));
-    const char* what = en.type == entry::number ? "step is not a whole number, value skipped: "
-                       : en.type == entry::nested ? "value is an object or array, not a number; skipped: "
-                                                   : "value is not a number, skipped: ";
+    const char* what = en.type == entry::nested ? "value is an object or array, not a number; skipped: "
+                                                : "value is not a number, skipped: ";
     skip_value(line, offset, field, what + shown);
   }
 

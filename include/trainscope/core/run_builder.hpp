@@ -66,11 +66,17 @@ class run_builder {
       put(run_.train_loss, r.loss);
       if (r.val_loss) put(run_.val_loss, r.val_loss);
     }
-    put(run_.lr, r.lr);
-    put(run_.epoch, r.epoch);
-    put(run_.wall_time_s, r.wall_time_s);
-    put(run_.grad_norm, r.grad_norm);
-    for (const auto& nv : r.lr_groups) put(named(run_.lr_groups, nv.name), nv.value);
+    // An evaluation logged at a train record's step repeats its lr / epoch / time: keep the
+    // train record's sample rather than count a resume.
+    auto put_shared = [&](series& s, const std::optional<double>& v) {
+      if (v && r.kind == record_kind::eval && !s.empty() && s.steps.back() == step) return;
+      put(s, v);
+    };
+    put_shared(run_.lr, r.lr);
+    put_shared(run_.epoch, r.epoch);
+    put_shared(run_.wall_time_s, r.wall_time_s);
+    put_shared(run_.grad_norm, r.grad_norm);
+    for (const auto& nv : r.lr_groups) put_shared(named(run_.lr_groups, nv.name), nv.value);
     for (const auto& nv : r.extra) put(named(run_.extra, nv.name), nv.value);
     for (const auto& [k, v] : r.fields) run_.config.emplace_back(std::string(k), std::string(v));
   }

@@ -1,0 +1,314 @@
+#pragma once
+/**
+ * JSON Lines training logs (one JSON object per line), read with simdjson ondemand.
+ *
+ * Each record is classified before its keys are read:
+ *  - an explicit "type"/"kind" field ("train", "eval", "config", "summary" and synonyms) decides;
+ *  - else HF summary keys (train_runtime, total_flos, train_samples_per_second, train_steps_per_second)
+ *    make a summary: its fields go to run.summary as text and feed no series;
+ *  - else a validation-loss key (val_loss, eval_loss, valid_loss, test_loss, val/loss, eval/loss,
+ *    eval_<name>_loss) makes an evaluation: a train_loss there is the checkpoint's training loss;
+ *  - else model-shape keys without a loss, or no metric key at all (step, epoch, loss, grad norm,
+ *    per-group lr), make a config record: scalar fields go to run.config as text, model keys to run.model;
+ *  - else it is a training step.
+ * Keys are classified once per distinct key (core/metric_keys.hpp, or read_options.keys).
+ *
+ * Messy data is diagnosed, not fatal (bad_record_policy::skip): a line that is not JSON is skipped
+ * and its neighbours read; a cut-off last line sets truncated_last_line; a non-numeric role value is
+ * skipped alone; bare NaN / Infinity / -Infinity (Python's json) are read as non-finite numbers; a
+ * UTF-8 byte order mark is skipped. Under bad_record_policy::fail the first such problem is an
+ * error naming file, line and field.
+ *
+ * Other numeric fields go to record.extra. A collected run keeps them as run.extra series only for
+ * inputs up to `max_extra_input_bytes` (each costs 16 bytes per record); beyond that an issue says
+ * they were dropped. The streaming reader always passes them.
+ */
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "trainscope/core/record.hpp"
+#include "trainscope/core/run.hpp"
+#include "trainscope/core/run_builder.hpp"
+#include "trainscope/io/detail/input.hpp"
+#include "trainscope/io/detail/jsonl_parser.hpp"
+#include "trainscope/io/read_options.hpp"
+#include "trainscope/result.hpp"
+
+namespace trainscope::inline v1::io {
+
+/// Inputs larger than this keep no run.extra series when collected into a run (see above).
+inline constexpr std::uint64_t max_extra_input_bytes = std::uint64_t(256) << 20;
+
+namespace detail {
+
+/** Collects records into a run through run_builder. */
+struct jsonl_run_sink {
+  run_builder builder;
+  bool emit(const record& r) {
+    builder.add(r);
+    return true;
+  }
+  read_diagnostics& diagnostics() noexcept { return builder.diagnostics(); }
+  model_shape* model() noexcept { return &builder.current().model; }
+};
+
+/** Hands records to a user callback; counts what the builder would count. */
+template <class OnRecord>
+struct jsonl_callback_sink {
+  OnRecord& on_record;
+  read_diagnostics diag;
+  model_shape shape;
+  bool saw_loss = false;
+
+  bool emit(const record& r) {
+    ++diag.records;
+    auto count = [&](const std::optional<double>& v) { diag.non_finite_values += v && !std::isfinite(*v); };
+    count(r.loss), count(r.val_loss), count(r.lr), count(r.epoch), count(r.wall_time_s), count(r.grad_norm);
+    for (auto* list : {&r.named_val_losses, &r.lr_groups, &r.extra})
+      for (const auto& nv : *list) diag.non_finite_values += !std::isfinite(nv.value);
+    saw_loss |= r.loss.has_value() || r.val_loss.has_value() || !r.named_val_losses.empty();
+    if constexpr (std::is_convertible_v<std::invoke_result_t<OnRecord&, const record&>, bool>) {
+      return static_cast<bool>(on_record(r));
+    } else {
+      on_record(r);
+      return true;
+    }
+  }
+  read_diagnostics& diagnostics() noexcept { return diag; }
+  model_shape* model() noexcept { return &shape; }
+};
+
+inline bool has_bom(const char* p, std::size_t n) noexcept {
+  return n >= 3 && static_cast<unsigned char>(p[0]) == 0xEF && static_cast<unsigned char>(p[1]) == 0xBB &&
+         static_cast<unsigned char>(p[2]) == 0xBF;
+}
+
+/// Reads a padded in-memory input in line-aligned blocks (no copy).
+template <class Sink>
+void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data, std::size_t size) {
+  std::size_t start = 0;
+  if (has_bom(data, size)) {
+    sink.diagnostics().byte_order_mark = true;
+    start = 3;
+  }
+  while (start < size) {
+    const char* b = data + start;
+    const char* e = data + size;
+    const char* nl = nullptr;
+    if (size - start > jsonl_block_size) {
+      nl = last_newline(b, b + jsonl_block_size);
+      if (!nl) nl = static_cast<const char*>(std::memchr(b + jsonl_block_size, '\n', size - start - jsonl_block_size));
+    } else {
+      nl = last_newline(b, e);
+    }
+    if (!nl) {
+      parser.parse_last_line(b, e, start);
+      return;
+    }
+    if (!parser.parse(b, nl + 1, start)) return;
+    start = static_cast<std::size_t>(nl + 1 - data);
+  }
+}
+
+/**
+ * Reads a stream in bounded blocks into one reused padded buffer: memory is the block (grown
+ * only for a line longer than it) plus the parser, whatever the input size.
+ * `on_block(bytes_read_so_far)` runs after each block.
+ */
+template <class Sink, class OnBlock>
+result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink, std::FILE* f,
+                                         const std::string& path, OnBlock&& on_block) {
+  std::size_t cap = jsonl_block_size;
+  auto buf = std::make_unique<char[]>(cap + input_padding);
+  std::size_t have = 0;
+  std::uint64_t offset = 0;  // input offset of buf[0]
+  bool eof = false, first = true;
+  for (;;) {
+    while (have < cap && !eof) {
+      std::size_t got = std::fread(buf.get() + have, 1, cap - have, f);
+      have += got;
+      if (got == 0) {
+        if (std::ferror(f)) return unexpected(open_error(errc::io_error, path, "read error after " +
+                                                                              std::to_string(offset + have) + " bytes"));
+        eof = true;
+      }
+    }
+    std::memset(buf.get() + have, 0, input_padding);
+    if (first) {
+      first = false;
+      if (has_bom(buf.get(), have)) {
+        sink.diagnostics().byte_order_mark = true;
+        std::memmove(buf.get(), buf.get() + 3, have - 3);
+        have -= 3;
+        offset = 3;
+      }
+    }
+    const char* nl = last_newline(buf.get(), buf.get() + have);
+    if (nl) {
+      if (!parser.parse(buf.get(), nl + 1, offset)) return offset;
+      std::size_t used = static_cast<std::size_t>(nl + 1 - buf.get());
+      std::memmove(buf.get(), nl + 1, have - used);
+      have -= used;
+      offset += used;
+      on_block(offset);
+    } else if (eof) {
+      if (have) parser.parse_last_line(buf.get(), buf.get() + have, offset);
+      return offset + have;
+    } else {  // a line longer than the buffer: grow it
+      std::size_t next = cap * 2;
+      auto bigger = std::make_unique<char[]>(next + input_padding);
+      std::memcpy(bigger.get(), buf.get(), have);
+      buf = std::move(bigger);
+      cap = next;
+    }
+  }
+}
+
+/// The errors every JSONL entry point shares, decided once the input is read.
+inline result<bool> jsonl_outcome(const error* failure, const read_diagnostics& d, bool has_loss,
+                                  const std::string& path) {
+  if (failure) return unexpected(*failure);
+  if (d.records == 0 && d.skipped_records == 0)
+    return unexpected(open_error(errc::empty_input, path, "empty input: no JSON record"));
+  if (d.records == 0) {
+    error e = open_error(errc::malformed, path, "no readable JSON record");
+    if (!d.issues.empty()) {
+      e.line = d.issues.front().line;
+      e.byte_offset = d.issues.front().byte_offset;
+      e.field = d.issues.front().field;
+      e.message = "no readable JSON record; first bad line: " + d.issues.front().message;
+    }
+    return unexpected(std::move(e));
+  }
+  if (!has_loss)
+    return unexpected(open_error(errc::no_usable_data, path, "no loss in any record (" +
+                                                                 std::to_string(d.records) + " records read)"));
+  return true;
+}
+
+/// Opens `path` for streaming ("-" is standard input); refuses directories and FIFOs.
+inline result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_jsonl(const std::string& path,
+                                                                         std::uint64_t& size) {
+  using file_ptr = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+  if (path == "-") {
+    size = 0;
+    return file_ptr(stdin, [](std::FILE*) { return 0; });
+  }
+  auto sz = regular_file_size(path);
+  if (!sz) return unexpected(sz.error());
+  size = *sz;
+  file_ptr f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) return unexpected(open_error(errc::cannot_open, path, std::string("cannot open: ") + std::strerror(errno)));
+  return f;
+}
+
+/// Reserves the run's series for the whole file from what the first block held.
+inline void reserve_from_sample(run& r, std::uint64_t read, std::uint64_t total) {
+  if (!read || total <= read) return;
+  const double scale = static_cast<double>(total) / static_cast<double>(read) * 1.1;
+  for (series* s : {&r.train_loss, &r.lr, &r.epoch, &r.wall_time_s, &r.grad_norm})
+    if (!s->empty()) s->reserve(static_cast<std::size_t>(static_cast<double>(s->size()) * scale) + 16);
+}
+
+inline run_builder make_jsonl_builder(const std::string& path, const read_options& opts) {
+  return run_builder(source_info{path, "jsonl"}, opts.build);
+}
+
+inline void note_extra_dropped(jsonl_run_sink& sink) {
+  auto& r = sink.builder.current();
+  r.extra.clear();
+  r.extra.shrink_to_fit();
+  sink.diagnostics().add_issue({0, 0, "", "input larger than " + std::to_string(max_extra_input_bytes >> 20) +
+                                              " MiB: numeric fields without a role were not kept as series"});
+}
+
+}  // namespace detail
+
+/**
+ * Reads a JSONL log held in memory. `input` must be followed by `detail::input_padding` readable
+ * bytes (detail::make_padded / read_input give that); `path` names it in messages.
+ * Errors: empty_input, malformed (no readable record; names the first bad line), no_usable_data
+ * (no loss anywhere), or malformed at the first problem under bad_record_policy::fail.
+ */
+inline result<run> read_jsonl(const detail::padded_input& input, const std::string& path,
+                              const read_options& opts = {}) {
+  detail::jsonl_run_sink sink{detail::make_jsonl_builder(path, opts)};
+  detail::jsonl_parser<detail::jsonl_run_sink> parser(sink, path, opts);
+  const bool keep_extra = input.size <= max_extra_input_bytes;
+  parser.keep_extra(keep_extra);
+  if (!keep_extra) detail::note_extra_dropped(sink);
+  detail::parse_jsonl_buffer(parser, sink, input.data(), input.size);
+  auto ok = detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
+                                  sink.builder.current().has_loss(), path);
+  if (!ok) return unexpected(ok.error());
+  return std::move(sink.builder).finish();
+}
+
+/**
+ * Reads a JSONL log file (or standard input for "-") into a run, in bounded blocks: peak memory
+ * is the run's series plus a few MiB, not the file. Errors as read_jsonl, plus cannot_open for a
+ * missing file, a directory or a FIFO, and io_error.
+ */
+inline result<run> read_jsonl_file(const std::string& path, const read_options& opts = {}) {
+  std::uint64_t size = 0;
+  auto f = detail::open_jsonl(path, size);
+  if (!f) return unexpected(f.error());
+  if (path != "-" && size == 0) return unexpected(detail::open_error(errc::empty_input, path, "empty file"));
+  detail::jsonl_run_sink sink{detail::make_jsonl_builder(path, opts)};
+  detail::jsonl_parser<detail::jsonl_run_sink> parser(sink, path, opts);
+  bool keep_extra = size <= max_extra_input_bytes;  // standard input: decided as it grows
+  bool reserved = false;
+  parser.keep_extra(keep_extra);
+  if (!keep_extra) detail::note_extra_dropped(sink);
+  auto read = detail::parse_jsonl_stream(parser, sink, f->get(), path, [&](std::uint64_t done) {
+    if (!reserved && size > 4 * detail::jsonl_block_size) {
+      reserved = true;
+      detail::reserve_from_sample(sink.builder.current(), done, size);
+    }
+    if (keep_extra && done > max_extra_input_bytes) {
+      keep_extra = false;
+      parser.keep_extra(false);
+      detail::note_extra_dropped(sink);
+    }
+  });
+  if (!read) return unexpected(read.error());
+  auto ok = detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
+                                  sink.builder.current().has_loss(), path);
+  if (!ok) return unexpected(ok.error());
+  return std::move(sink.builder).finish();
+}
+
+/**
+ * Streams a JSONL log ("-" for standard input): calls `on_record(const record&)` for each record,
+ * in file order, in bounded memory. Views in the record are valid only during the call. If
+ * on_record returns something convertible to bool, false stops reading. Returns the diagnostics
+ * (records, skipped lines and values, non-finite values; no repeated-step or restart counts,
+ * which belong to run collection). Errors as read_jsonl_file.
+ */
+template <class OnRecord>
+result<read_diagnostics> for_each_jsonl_record(const std::string& path, OnRecord&& on_record,
+                                               const read_options& opts = {}) {
+  static_assert(std::is_invocable_v<OnRecord&, const record&>,
+                "for_each_jsonl_record: on_record must be callable as on_record(const trainscope::record&)");
+  std::uint64_t size = 0;
+  auto f = detail::open_jsonl(path, size);
+  if (!f) return unexpected(f.error());
+  if (path != "-" && size == 0) return unexpected(detail::open_error(errc::empty_input, path, "empty file"));
+  detail::jsonl_callback_sink<std::remove_reference_t<OnRecord>> sink{on_record, {}, {}, false};
+  detail::jsonl_parser<decltype(sink)> parser(sink, path, opts);
+  auto read = detail::parse_jsonl_stream(parser, sink, f->get(), path, [](std::uint64_t) {});
+  if (!read) return unexpected(read.error());
+  auto ok = detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diag, sink.saw_loss, path);
+  if (!ok) return unexpected(ok.error());
+  return std::move(sink.diag);
+}
+
+}  // namespace trainscope::inline v1::io

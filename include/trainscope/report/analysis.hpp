@@ -162,7 +162,13 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     a.train_first_step = train.steps.front();
     a.train_last_step = train.steps.back();
   }
-  if (r.wall_time_s.size() >= 2) a.wall_time_s = r.wall_time_s.values.back() - r.wall_time_s.values.front();
+  // A clock that starts near zero is elapsed time since the start (the first step's own time counts);
+  // an epoch timestamp only gives the span between the first and last record.
+  if (r.wall_time_s.size() >= 2) {
+    const double first = r.wall_time_s.values.front(), last = r.wall_time_s.values.back();
+    const bool elapsed_clock = first >= 0 && first < 1e6 && first < 0.5 * last;
+    a.wall_time_s = elapsed_clock ? last : last - first;
+  }
   if (!r.epoch.empty()) {
     a.last_epoch = r.epoch.values.back();
     bool integral = true;

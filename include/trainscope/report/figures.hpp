@@ -1,5 +1,6 @@
 #pragma once
 /** The report's three figures as SVG: losses, perplexity with the gap, learning rate with the fit. */
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -24,6 +25,17 @@ inline bool spans_decades(const std::vector<double>& ys) {
   }
   return hi > 0 && lo < INFINITY && hi / lo > 3;
 }
+// A dashed line where each integer epoch begins, when the log says (at most a dozen, or they clutter).
+inline std::vector<plot_vline> epoch_lines(const run& r) {
+  std::vector<plot_vline> lines;
+  for (std::size_t i = 1; i < r.epoch.size(); ++i) {
+    const double prev = std::floor(r.epoch.values[i - 1]), cur = std::floor(r.epoch.values[i]);
+    if (std::isfinite(prev) && std::isfinite(cur) && cur > prev)
+      lines.push_back({static_cast<double>(r.epoch.steps[i]), "epoch " + std::to_string(static_cast<long long>(cur))});
+  }
+  if (lines.size() > 12) lines.clear();
+  return lines;
+}
 }  // namespace detail
 
 /** Training loss per step, checkpoint training loss and validation loss against step. */
@@ -46,6 +58,7 @@ inline std::string loss_figure(const run& r, const analysis& a) {
   std::vector<double> all = r.train_loss.values;
   all.insert(all.end(), cv.begin(), cv.end());
   plot_options o;
+  o.x_lines = detail::epoch_lines(r);
   o.title = "Training and validation loss";
   o.x_label = "step";
   o.y_label = "loss";
@@ -87,6 +100,7 @@ inline std::string perplexity_gap_figure(const analysis& a) {
 /** Logged learning rate with the fitted closed form over it, and the fit's relative residual. */
 inline std::string lr_figure(const run& r, const analysis& a) {
   std::vector<plot_series> s;
+  double o_residual_range = 0;
   auto x = detail::as_double(r.lr.steps);
   s.push_back({"logged learning rate", x, r.lr.values, "#1f77b4", line_style::solid, false, 3.0});
   if (a.schedule.fitted) {
@@ -99,8 +113,17 @@ inline std::string lr_figure(const run& r, const analysis& a) {
     }
     s.push_back({"fitted " + f.family, x, fitted, "#ff7f0e", line_style::dashed, false, 1.5});
     s.push_back({"relative residual (%), right axis", x, residual, "#7f7f7f", line_style::dotted, true, 1.0});
+    // A residual at rounding level stays a flat line at 0 on a +-0.1 % axis instead of filling the figure with noise.
+    double worst = 0.1;
+    for (double v : residual)
+      if (std::isfinite(v)) worst = std::max(worst, std::fabs(v) * 1.2);
+    o_residual_range = worst;
   }
   plot_options o;
+  if (o_residual_range > 0) o.y2_min = -o_residual_range, o.y2_max = o_residual_range;
+  if (a.schedule.fitted)
+    if (auto w = a.schedule.fitted->param("warmup_steps"); w && *w > 0)
+      o.x_lines.push_back({*w + static_cast<double>(a.schedule.fitted->step_offset), "end of warmup"});
   o.title = "Learning-rate schedule";
   o.x_label = "step";
   o.y_label = "learning rate";

@@ -27,6 +27,7 @@ struct diagnose_options {
   double under_trained_min_gain = 0.07;     ///< forecast gain at 2x steps, fraction of the final level
   double improving_probability = 0.95;      ///< P(slope < 0) over the final stretch to call it "still falling"
   double forecast_level = 0.9;              ///< two-sided level of the forecast interval
+  bool loss_nonnegative = true;             ///< the loss is >= 0 (cross-entropy, MSE): the forecast's floor E >= 0
 
   // plateau: no significant improvement over a long final stretch
   double plateau_min_fraction = 1.0 / 3.0;          ///< of the run's steps

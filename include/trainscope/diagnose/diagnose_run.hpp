@@ -138,7 +138,21 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
   const std::size_t n = v.size();
 
   // ---------- noise ----------
-  const noise_estimate noise = estimate_noise(v.steps, v.values);
+  noise_estimate noise = estimate_noise(v.steps, v.values);
+  if (n >= 4 && n < 8) {
+    // Few checkpoints: the neighbour residuals are dominated by the curve's bend, so
+    // a decreasing curve's power-law residuals (which remove the bend) may be smaller.
+    std::vector<double> t(v.steps.begin(), v.steps.end()), y = v.values;
+    const double shift = v.steps.front() > 0 ? 0.0 : static_cast<double>(v.steps[1] - 2 * v.steps[0]);
+    for (double& x : t) x += shift;
+    power_law_options po;
+    po.nonnegative_e = opts.loss_nonnegative;
+    const power_law_fit f = fit_power_law(t, y, po);
+    if (f.ok && f.a > 0 && std::isfinite(f.residual_sigma) && (!noise.ok() || f.residual_sigma < noise.sigma)) {
+      noise.sigma = f.residual_sigma;
+      noise.residuals = n;
+    }
+  }
   double sigma = noise.ok() ? noise.sigma : std::nan("");
   if (noise.ok()) d.val_noise = sigma;
   if (n > 0) {
@@ -425,6 +439,14 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
   }
   const double plateau_fraction =
       plateau_from ? static_cast<double>(last_step - v.steps[*plateau_from]) / run_span : 0.0;
+  double plateau_p_dec = 0.5, plateau_rel_drop = 0.0;
+  if (plateau_from) {
+    running_gradient g;
+    for (std::size_t i = *plateau_from; i < n; ++i) g.add(static_cast<double>(v.steps[i]), v.values[i]);
+    const double at_start = g.value_at(static_cast<double>(v.steps[*plateau_from]));
+    plateau_p_dec = g.probability_decreasing(sigma);
+    plateau_rel_drop = at_start != 0 ? (at_start - g.value_at(static_cast<double>(last_step))) / std::abs(at_start) : 0.0;
+  }
   const bool plateau = plateau_fraction >= opts.plateau_min_fraction;
   d.criteria.push_back(make_criterion(
       "plateau_fraction", plateau_fraction, opts.plateau_min_fraction, plateau,
@@ -442,7 +464,9 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
       t.push_back(static_cast<double>(v.steps[i] + offset));
       y.push_back(v.values[i]);
     }
-    pl = fit_power_law(t, y);
+    power_law_options po;
+    po.nonnegative_e = opts.loss_nonnegative;
+    pl = fit_power_law(t, y, po);
   }
   const bool decreasing_fit = pl.ok && pl.a > 0;
   std::optional<double> gain;
@@ -497,12 +521,12 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
     const bool lr_collapsed = lr_at && lr_max > 0 && *lr_at <= 0.01 * lr_max;
     if (lr_collapsed) cause = " The learning rate had fallen to " + num(*lr_at) + " (" + pct(*lr_at / lr_max) + " of its peak).";
     std::vector<evidence> ev{{"fraction_of_run", plateau_fraction}, {"noise_sigma", sig_shown},
-                             {"probability_decreasing", final_p_dec}, {"relative_drop", final_rel_drop}};
+                             {"probability_decreasing", plateau_p_dec}, {"relative_drop", plateau_rel_drop}};
     if (lr_collapsed) ev.push_back({"lr_fraction_of_peak", *lr_at / lr_max});
     d.findings.push_back({"plateau", d.plateau_start_step,
                           "No significant improvement of validation loss from step " + step_str(*d.plateau_start_step) +
-                              " (" + pct(plateau_fraction) + " of the run; final-third drop " + pct(final_rel_drop) +
-                              ", P(decreasing) " + fmt("%.2f", final_p_dec) + ")." + cause,
+                              " (" + pct(plateau_fraction) + " of the run): it changed by " + pct(-plateau_rel_drop) +
+                              " over that stretch, P(decreasing) " + fmt("%.2f", plateau_p_dec) + "." + cause,
                           ev});
     d.summary = "Plateau: validation loss has not improved significantly since step " +
                 step_str(*d.plateau_start_step) + " (" + pct(plateau_fraction) + " of the run, level " +

@@ -47,8 +47,8 @@ TEST_CASE("well-fit runs are not called overfitting, even when the last checkpoi
   // the seeds whose last three checkpoints happen to rise: a rule like "two increases"
   // fires on all of them.
   int runs = 0, false_alarms = 0, trap_runs = 0, trap_alarms = 0;
-  const int lengths[] = {8, 12, 24, 60, 200};
-  const double noises[] = {0.002, 0.005, 0.01, 0.02};
+  const int lengths[] = {5, 6, 8, 12, 24, 60, 200};
+  const double noises[] = {0.002, 0.005, 0.01, 0.02, 0.04};
   for (int shape = 0; shape < 3; ++shape)
     for (int n : lengths)
       for (double noise : noises)
@@ -60,16 +60,17 @@ TEST_CASE("well-fit runs are not called overfitting, even when the last checkpoi
                              d.verdict == verdict::diverged;
           ++runs;
           false_alarms += alarm;
+          if (alarm) MESSAGE("false alarm: shape ", shape, " n ", n, " noise ", noise, " seed ", seed, ": ", d.summary);
           const auto& y = r.val_loss.values;
           const auto k = y.size();
-          if (y[k - 1] > y[k - 2] && y[k - 2] > y[k - 3]) {
+          if (k >= 3 && y[k - 1] > y[k - 2] && y[k - 2] > y[k - 3]) {
             ++trap_runs;
             trap_alarms += alarm;
           }
         }
   MESSAGE("well-fit runs: ", runs, ", false alarms: ", false_alarms, "; last-3-rising traps: ", trap_runs,
           ", alarms among them: ", trap_alarms);
-  CHECK(runs == 2400);
+  CHECK(runs == 4200);
   CHECK(trap_runs >= 50);
   CHECK(static_cast<double>(false_alarms) / runs < 0.05);
   CHECK(static_cast<double>(trap_alarms) / trap_runs < 0.05);
@@ -130,9 +131,12 @@ TEST_CASE("overfitting: validation minimum then a rise of several percent while 
     double noise;
     double onset;  // u of the true minimum
     double rise;   // true rise at the end, fraction of the minimum
+    int min_hits;  // of 40: the power we promise for this effect size and noise
   };
-  const variant variants[] = {{24, 0.005, 0.4, 0.10}, {60, 0.01, 0.5, 0.08}, {200, 0.01, 0.3, 0.15},
-                              {12, 0.005, 0.5, 0.10}, {8, 0.003, 0.4, 0.12}};
+  // the 6 % rise over 12 checkpoints at 1 % noise is near the detection limit (3 standard errors)
+  const variant variants[] = {{24, 0.005, 0.4, 0.10, 36}, {60, 0.01, 0.5, 0.08, 36}, {200, 0.01, 0.3, 0.15, 36},
+                              {12, 0.005, 0.5, 0.10, 36}, {8, 0.003, 0.4, 0.12, 36}, {24, 0.01, 0.5, 0.06, 28},
+                              {100, 0.02, 0.6, 0.08, 36}};
   for (const auto& var : variants) {
     int hits = 0, onset_ok = 0;
     for (unsigned seed = 0; seed < 40; ++seed) {
@@ -166,7 +170,7 @@ TEST_CASE("overfitting: validation minimum then a rise of several percent while 
     }
     MESSAGE("overfitting n=", var.n, " noise=", var.noise, ": detected ", hits, "/40, onset within 0.2 of the run: ",
             onset_ok);
-    CHECK(hits >= 34);
+    CHECK(hits >= var.min_hits);
     CHECK(onset_ok >= hits - 4);
   }
 }

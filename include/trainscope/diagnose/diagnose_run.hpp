@@ -139,6 +139,7 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
 
   // ---------- noise ----------
   noise_estimate noise = estimate_noise(v.steps, v.values);
+  double noise_dof = static_cast<double>(noise.residuals);  // degrees of freedom behind sigma
   if (n >= 4 && n < 8) {
     // Few checkpoints: the neighbour residuals are dominated by the curve's bend, so
     // a decreasing curve's power-law residuals (which remove the bend) may be smaller.
@@ -151,6 +152,7 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
     if (f.ok && f.a > 0 && std::isfinite(f.residual_sigma) && (!noise.ok() || f.residual_sigma < noise.sigma)) {
       noise.sigma = f.residual_sigma;
       noise.residuals = n;
+      noise_dof = static_cast<double>(n - 3);
     }
   }
   double sigma = noise.ok() ? noise.sigma : std::nan("");
@@ -342,13 +344,18 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
   const bool train_falling = !train_at_min || !train_end || *train_end < *train_at_min;
 
   const bool rise_big = rel_rise >= opts.overfit_min_relative_rise;
-  const bool rise_sig = rise_z >= opts.overfit_min_z;
+  // sigma is itself estimated from few residuals: the z threshold becomes the Student-t
+  // quantile with the same tail probability (a 3-sigma rule asks for z >= 9 with 3 residuals)
+  const double z_threshold = student_t_quantile(normal_cdf(opts.overfit_min_z), std::max(noise_dof, 1.0));
+  const bool rise_sig = rise_z >= z_threshold;
   d.criteria.push_back(make_criterion(
       "overfit_relative_rise", rel_rise, opts.overfit_min_relative_rise, enough_after && rise_big,
       "Validation loss ending this fraction above its smoothed minimum is large enough to call overfitting."));
   d.criteria.push_back(make_criterion(
-      "overfit_rise_z", rise_z, opts.overfit_min_z, enough_after && rise_sig,
-      "A rise this many standard errors (from the measured checkpoint noise) above the minimum is not noise."));
+      "overfit_rise_z", rise_z, z_threshold, enough_after && rise_sig,
+      "A rise this many standard errors (from the measured checkpoint noise; " + num(opts.overfit_min_z) +
+          " sigma made a Student-t quantile for the noise estimate's " + num(noise_dof) +
+          " degrees of freedom) above the minimum is not noise."));
   d.criteria.push_back(make_criterion(
       "train_loss_falling_after_minimum",
       train_at_min && train_end ? std::optional<double>(*train_end - *train_at_min) : std::nullopt, 0.0,

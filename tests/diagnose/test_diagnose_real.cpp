@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "trainscope/stats/fit/power_law_fit.hpp"
 #include "trainscope/trainscope.hpp"
 
 using namespace trainscope;
@@ -98,4 +99,15 @@ TEST_CASE("keras speaker250: overfitting from the first epochs") {
   REQUIRE(d.overfit_onset_step.has_value());
   CHECK(*d.overfit_onset_step <= 3);
   CHECK(d.best_step == 0);
+}
+
+TEST_CASE("the forecaster is a policy: the Eigen Levenberg-Marquardt fit gives the same seed diagnosis") {
+  const run r = read_seed_table(std::string(TRAINSCOPE_SEED_DIR) + "/seed_checkpoints.csv");
+  const auto plain = diagnose(r);
+  const auto lm = diagnose(r, {}, [](std::span<const double> t, std::span<const double> y, const power_law_options& o) {
+    return fit_power_law_lm(t, y, {}, o);
+  });
+  CHECK(lm.verdict == plain.verdict);
+  REQUIRE(lm.val_loss_at_2x.has_value());
+  CHECK(*lm.val_loss_at_2x == doctest::Approx(*plain.val_loss_at_2x).epsilon(1e-3));
 }

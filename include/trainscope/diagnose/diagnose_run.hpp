@@ -127,8 +127,14 @@ inline criterion make_criterion(std::string name, std::optional<double> value, s
  *  - well_fit: otherwise.
  * Spikes that recover are reported and never change the verdict.
  * O(n w) in the number of logged points n and the spike window w.
+ *
+ * `fit` is the learning-curve fitter used for the forecast and for the noise of short
+ * runs: any callable `(std::span<const double> t, std::span<const double> y,
+ * const power_law_options&) -> power_law_fit`. The overload without it uses the
+ * dependency-free `fit_power_law`; with Eigen, pass `fit_power_law_lm` adapted to that signature.
  */
-inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
+template <class Fit>
+diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
   using namespace detail;
   diagnosis d;
   const series val_series = primary_validation(r);
@@ -148,7 +154,7 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
     for (double& x : t) x += shift;
     power_law_options po;
     po.nonnegative_e = opts.loss_nonnegative;
-    const power_law_fit f = fit_power_law(t, y, po);
+    const power_law_fit f = fit(std::span<const double>(t), std::span<const double>(y), po);
     if (f.ok && f.a > 0 && std::isfinite(f.residual_sigma) && (!noise.ok() || f.residual_sigma < noise.sigma)) {
       noise.sigma = f.residual_sigma;
       noise.residuals = n;
@@ -473,7 +479,7 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
     }
     power_law_options po;
     po.nonnegative_e = opts.loss_nonnegative;
-    pl = fit_power_law(t, y, po);
+    pl = fit(std::span<const double>(t), std::span<const double>(y), po);
   }
   const bool decreasing_fit = pl.ok && pl.a > 0;
   std::optional<double> gain;
@@ -532,8 +538,11 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
     if (lr_collapsed) ev.push_back({"lr_fraction_of_peak", *lr_at / lr_max});
     d.findings.push_back({"plateau", d.plateau_start_step,
                           "No significant improvement of validation loss from step " + step_str(*d.plateau_start_step) +
-                              " (" + pct(plateau_fraction) + " of the run): it changed by " + pct(-plateau_rel_drop) +
-                              " over that stretch, P(decreasing) " + fmt("%.2f", plateau_p_dec) + "." + cause,
+                              " (" + pct(plateau_fraction) + " of the run): the fitted line over that stretch " +
+                              (plateau_rel_drop >= 0 ? "fell " : "rose ") + pct(std::abs(plateau_rel_drop)) +
+                              " with P(decreasing) " + fmt("%.2f", plateau_p_dec) + ", below the " +
+                              pct(opts.plateau_min_relative_improvement) + " / " + fmt("%.2f", opts.improving_probability) +
+                              " needed to count as improvement." + cause,
                           ev});
     d.summary = "Plateau: validation loss has not improved significantly since step " +
                 step_str(*d.plateau_start_step) + " (" + pct(plateau_fraction) + " of the run, level " +
@@ -604,6 +613,13 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
   for (std::size_t i = 0; i < val_series.size(); ++i)
     if (!std::isfinite(val_series.values[i])) d.checkpoints[i].label = "diverged";
   return d;
+}
+
+/** Diagnoses a run with the dependency-free power-law fit (see the overload above for the rules). */
+inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
+  return diagnose(r, opts, [](std::span<const double> t, std::span<const double> y, const power_law_options& po) {
+    return fit_power_law(t, y, po);
+  });
 }
 
 }  // namespace trainscope::inline v1

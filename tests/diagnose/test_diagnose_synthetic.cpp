@@ -26,8 +26,8 @@ spec well_fit_exp(int n, double noise) {
   spec s;
   s.checkpoints = n;
   s.noise = noise;
-  s.val = [](double u) { return 1.0 + curves::expo(u, 1.5, 3.0); };
-  s.train = [](double u) { return 0.9 + curves::expo(u, 1.5, 3.0); };
+  s.val = [](double u) { return 1.0 + curves::expo(u, 1.5, 4.0); };  // 2x steps: -2.7 %
+  s.train = [](double u) { return 0.9 + curves::expo(u, 1.5, 4.0); };
   return s;
 }
 spec well_fit_log(int n, double noise) {
@@ -86,20 +86,20 @@ TEST_CASE("500 seeds of the seed-like run: no overfitting false alarm") {
   CHECK(alarms < 25);  // < 5 %, aiming at none
 }
 
-TEST_CASE("well-fit power law with little noise: well_fit, still improving, modest forecast") {
-  int well = 0;
+TEST_CASE("well-fit power law with little noise: well_fit, and the 90% forecast interval covers the truth") {
+  int well = 0, covered = 0, forecasts = 0;
+  const double truth_2x = 2.0 + 0.15 * std::pow(2.0, -0.5);  // 2.106
   for (unsigned seed = 0; seed < 50; ++seed) {
     const auto d = diagnose(curves::make_run(well_fit_power(40, 0.002), seed));
     well += d.verdict == verdict::well_fit;
-    if (seed == 0) {
-      REQUIRE(d.val_loss_at_2x.has_value());
-      // truth at 2x: 2 + 0.15 * 2^-0.5 = 2.106
-      CHECK(*d.val_loss_at_2x == doctest::Approx(2.106).epsilon(0.01));
-      CHECK(*d.val_loss_at_2x_low <= 2.106 + 0.01);
-      CHECK(*d.val_loss_at_2x_high >= 2.106 - 0.01);
-    }
+    if (!d.val_loss_at_2x) continue;
+    ++forecasts;
+    CHECK(*d.val_loss_at_2x == doctest::Approx(truth_2x).epsilon(0.02));
+    covered += *d.val_loss_at_2x_low <= truth_2x && truth_2x <= *d.val_loss_at_2x_high;
   }
   CHECK(well >= 45);
+  CHECK(forecasts == 50);
+  CHECK(covered >= 45);  // nominal 90 %; the profile interval is conservative
 }
 
 TEST_CASE("under-trained: steep power law still falling at the end") {

@@ -160,3 +160,22 @@ TEST_CASE("power law with Eigen: Levenberg-Marquardt agrees with variable projec
   REQUIRE(w.ok);
   CHECK(std::sqrt(w.covariance[0]) == doctest::Approx(std::sqrt(vp.covariance[0])).epsilon(0.3));
 }
+
+TEST_CASE("power law: the profile-likelihood interval covers the truth at least at its nominal 90%") {
+  const double truth = 2.0 + 30.0 * std::pow(20000.0, -0.5);
+  int covered = 0, runs = 200;
+  for (int s = 0; s < runs; ++s) {
+    auto c = power_law_curve(2.0, 30.0, 0.5, 0.02, 500 + static_cast<unsigned>(s));
+    // only the second half, where alpha is weakly determined and the delta method is optimistic
+    c.t.erase(c.t.begin(), c.t.begin() + 20);
+    c.y.erase(c.y.begin(), c.y.begin() + 20);
+    const auto f = fit_power_law(c.t, c.y);
+    const auto prof = forecast_power_law_profile(c.t, c.y, f, 20000.0, 0.9);
+    REQUIRE(prof.ok());
+    CHECK(prof.low <= prof.value);
+    CHECK(prof.value <= prof.high);
+    covered += (prof.low <= truth && truth <= prof.high);
+  }
+  MESSAGE("profile interval coverage: ", covered, "/", runs);
+  CHECK(covered >= 180);
+}

@@ -31,7 +31,7 @@ struct diagnose_options {
 
   // plateau: no significant improvement over a long final stretch
   double plateau_min_fraction = 1.0 / 3.0;          ///< of the run's steps
-  double plateau_min_relative_improvement = 0.01;   ///< a drop smaller than this over the stretch is no drop
+  double plateau_min_relative_improvement = 0.005;  ///< a drop smaller than this (0.5 %) over the stretch is no drop
 
   // divergence: non-finite losses, or a runaway rise that does not recover
   double divergence_factor = 2.0;            ///< smoothed train loss >= factor x its level before

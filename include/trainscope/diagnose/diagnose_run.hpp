@@ -466,26 +466,30 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
       "A final stretch without significant improvement covering at least this fraction of the run is a plateau."));
 
   // ---------- forecast ----------
+  // The forecast fits the second half of the run: a 2x extrapolation depends on the
+  // curve's recent behaviour, and early training (warm-up, fast initial drop) is
+  // often not a power law (an exponential approach fitted whole is badly overestimated).
   power_law_fit pl;
+  std::vector<double> fit_t, fit_y;
+  power_law_options fit_opts;
+  fit_opts.nonnegative_e = opts.loss_nonnegative;
   const std::int64_t offset = v.steps.front() > 0 ? 0 : (n > 1 ? v.steps[1] - 2 * v.steps[0] : 1 - v.steps[0]);
   {
     std::size_t from = 0;
-    while (from < n && static_cast<double>(v.steps[from]) < 0.1 * static_cast<double>(last_step)) ++from;
+    while (from < n && static_cast<double>(v.steps[from]) < 0.5 * static_cast<double>(last_step)) ++from;
     if (n - from < 4) from = n >= 4 ? n - 4 : 0;
-    std::vector<double> t, y;
     for (std::size_t i = from; i < n; ++i) {
-      t.push_back(static_cast<double>(v.steps[i] + offset));
-      y.push_back(v.values[i]);
+      fit_t.push_back(static_cast<double>(v.steps[i] + offset));
+      fit_y.push_back(v.values[i]);
     }
-    power_law_options po;
-    po.nonnegative_e = opts.loss_nonnegative;
-    pl = fit(std::span<const double>(t), std::span<const double>(y), po);
+    pl = fit(std::span<const double>(fit_t), std::span<const double>(fit_y), fit_opts);
   }
   const bool decreasing_fit = pl.ok && pl.a > 0;
   std::optional<double> gain;
   curve_forecast fc;
   if (decreasing_fit && !overfit) {
-    fc = pl.forecast(static_cast<double>(2 * last_step + offset), opts.forecast_level);
+    fc = forecast_power_law_profile(fit_t, fit_y, pl, static_cast<double>(2 * last_step + offset),
+                                    opts.forecast_level, fit_opts);
     const double at_end = pl(static_cast<double>(last_step + offset));
     if (fc.ok() && at_end != 0) {
       d.val_loss_at_2x = fc.value;

@@ -235,4 +235,57 @@ inline power_law_fit fit_power_law(std::span<const double> t, std::span<const do
   return f;
 }
 
+/**
+ * Forecast at step `t_star` with a profile-likelihood interval: the delta method of
+ * `power_law_fit::forecast` is optimistic when alpha is weakly determined (coverage
+ * of a nominal 90 % interval measured at 70-85 % on noisy power laws), because the
+ * forecast is far from linear in alpha. Here alpha ranges over its profile
+ * confidence set {alpha : (RSS(alpha) - RSS_min) / s^2 <= t^2} (Venzon & Moolgavkar
+ * 1988), and for each alpha the linear (E, A) uncertainty of the forecast is added;
+ * the interval is the union, so it is conservative. `fit` must come from the same
+ * data (it supplies t_scale, s and the point forecast). O(n * 200).
+ */
+inline curve_forecast forecast_power_law_profile(std::span<const double> t, std::span<const double> y,
+                                                 const power_law_fit& fit, double t_star, double level = 0.9,
+                                                 const power_law_options& opts = {}) {
+  curve_forecast out;
+  out.level = level;
+  if (!fit.ok || fit.points < 4 || !std::isfinite(fit.residual_sigma)) return out;
+  std::vector<double> x, ys;
+  for (std::size_t i = 0; i < t.size() && i < y.size(); ++i)
+    if (std::isfinite(y[i]) && t[i] > 0) {
+      x.push_back(t[i] / fit.t_scale);
+      ys.push_back(y[i]);
+    }
+  const double dof = static_cast<double>(x.size()) - 3.0;
+  if (dof < 1) return out;
+  const double s2 = fit.residual_sigma * fit.residual_sigma;
+  const double rss_min = s2 * dof;
+  const double q = student_t_quantile(0.5 + level / 2, dof);
+  const double xs = t_star / fit.t_scale;
+  out.value = fit(t_star);
+  out.low = out.high = out.value;
+  const auto consider = [&](double alpha) {
+    const auto lin = detail::solve_linear(x, ys, alpha, opts.nonnegative_e);
+    if (!std::isfinite(lin.rss) || (lin.rss - rss_min) > q * q * s2) return;
+    double sb = 0, sbb = 0;
+    for (double xi : x) {
+      const double b = std::pow(xi, -alpha);
+      sb += b;
+      sbb += b * b;
+    }
+    const double n = static_cast<double>(x.size()), bs = std::pow(xs, -alpha);
+    const double var = lin.e_at_bound ? s2 * bs * bs / sbb
+                                      : s2 * (sbb - 2 * bs * sb + bs * bs * n) / (n * sbb - sb * sb);
+    const double f = lin.e + lin.a * bs, half = q * std::sqrt(std::max(var, 0.0));
+    out.low = std::min(out.low, f - half);
+    out.high = std::max(out.high, f + half);
+  };
+  const double la = std::log(opts.alpha_min), lb = std::log(opts.alpha_max);
+  for (int k = 0; k < 200; ++k) consider(std::exp(la + (lb - la) * k / 199.0));
+  consider(fit.alpha);
+  out.standard_error = (out.high - out.low) / (2 * q);
+  return out;
+}
+
 }  // namespace trainscope::inline v1

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -326,4 +327,30 @@ TEST_CASE("findings carry numbers, criteria include Prechelt's GL, PQ, UP, and l
   // early checkpoints far above the final level are still learning, not well fit
   CHECK(d.checkpoints.front().label == "still_learning");
   CHECK(to_string(verdict::under_trained) == "under_trained");
+}
+
+TEST_CASE("messy input never breaks diagnose: NaN, Inf, negative, constant, single points, repeated values") {
+  std::mt19937_64 rng(99);
+  std::uniform_real_distribution<double> u(-1.0, 3.0);
+  std::uniform_int_distribution<int> len(0, 40), kind(0, 9);
+  for (int trial = 0; trial < 300; ++trial) {
+    run r;
+    const int nv = len(rng), nt = len(rng) * 5;
+    auto value = [&](int k) -> double {
+      switch (kind(rng)) {
+        case 0: return std::nan("");
+        case 1: return k % 2 ? INFINITY : -INFINITY;
+        case 2: return 0.0;
+        case 3: return 1.0;
+        default: return u(rng);
+      }
+    };
+    for (int i = 0; i < nv; ++i) r.val_loss.put(10 * i, value(i));
+    for (int i = 0; i < nt; ++i) r.train_loss.put(2 * i, value(i));
+    if (trial % 3 == 0)
+      for (int i = 0; i < nt; ++i) r.grad_norm.put(2 * i, std::abs(value(i)));
+    const auto d = diagnose(r);
+    CHECK(d.checkpoints.size() == r.val_loss.size());
+    CHECK(!d.summary.empty());
+  }
 }

@@ -84,8 +84,9 @@ TEST_CASE("keras irfanet: overfitting with onset near epoch 15") {
   MESSAGE(d.summary);
   CHECK(d.verdict == verdict::overfitting);
   REQUIRE(d.overfit_onset_step.has_value());
-  CHECK(*d.overfit_onset_step >= 9);
-  CHECK(*d.overfit_onset_step <= 19);
+  // the smoothed curve bottoms between the raw lows at epochs 9, 14 and 15
+  CHECK(*d.overfit_onset_step >= 11);
+  CHECK(*d.overfit_onset_step <= 17);
   CHECK(d.best_step == 15);
   CHECK(d.checkpoints.back().label == "overfitting");
 }

@@ -84,6 +84,20 @@ TEST_CASE("trend: exact slope and probability of decrease") {
   CHECK(flat.probability_decreasing() < 0.9);
 }
 
+TEST_CASE("trend: merging two halves equals one fit over all points") {
+  running_gradient all, a, b;
+  for (int i = 0; i < 30; ++i) {
+    const double x = 100.0 * i, y = 3.0 - 0.001 * x + 0.05 * std::sin(i * 1.7);
+    all(x, y);
+    (i < 12 ? a : b)(x, y);
+  }
+  a += b;
+  CHECK(a.size() == 30);
+  CHECK(a.slope() == doctest::Approx(all.slope()).epsilon(1e-12));
+  CHECK(a.residual_sigma() == doctest::Approx(all.residual_sigma()).epsilon(1e-9));
+  CHECK(a.value_at(1234.0) == doctest::Approx(all.value_at(1234.0)).epsilon(1e-12));
+}
+
 TEST_CASE("trend: steps without decrease find where a plateau starts") {
   std::vector<std::int64_t> steps;
   std::vector<double> y;

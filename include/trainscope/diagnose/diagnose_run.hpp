@@ -189,21 +189,24 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
       "non_finite_loss", static_cast<double>(nf_count), 0.0, nf_persistent,
       "A loss that turns NaN/Inf and stays so means the run diverged at its first non-finite step."));
 
-  const bool runaway_on_train = tr.size() >= 8;
-  const runaway_report runaway = runaway_on_train
-      ? find_runaway(tr.values, opts.divergence_factor, opts.divergence_min_rise_fraction, opts.divergence_recovery_factor)
-      : find_runaway(v.values, opts.divergence_factor, opts.divergence_min_rise_fraction, opts.divergence_recovery_factor);
+  // A runaway is judged on the training loss only: a validation loss that doubles while
+  // training improves is overfitting, not divergence.
+  const runaway_report runaway = tr.size() >= 8 ? find_runaway(tr.values, opts.divergence_factor,
+                                                               opts.divergence_min_rise_fraction,
+                                                               opts.divergence_recovery_factor)
+                                                : runaway_report{};
   const bool runaway_fired = runaway.first && !runaway.recovered;
   d.criteria.push_back(make_criterion(
       "runaway_loss_ratio", runaway.first ? std::optional<double>(runaway.final_level / runaway.level_before) : std::nullopt,
       opts.divergence_factor, runaway_fired,
-      std::string("A smoothed ") + (runaway_on_train ? "training" : "validation") +
-          " loss at >= " + num(opts.divergence_factor) + "x its earlier level that does not come back means divergence."));
+      tr.size() >= 8 ? "A smoothed training loss at >= " + num(opts.divergence_factor) +
+                           "x its earlier level that does not come back means divergence."
+                     : std::string("Not tested: fewer than 8 finite training-loss points.")));
 
   std::optional<std::int64_t> divergence_step;
   if (nf_persistent) divergence_step = nf_step;
   if (runaway_fired) {
-    const std::int64_t s = runaway_on_train ? tr.steps[*runaway.first] : v.steps[*runaway.first];
+    const std::int64_t s = tr.steps[*runaway.first];
     if (!divergence_step || s < *divergence_step) divergence_step = s;
   }
 

@@ -586,6 +586,14 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
       d.recommendations = {"Train longer (about 2x the steps) or with a schedule that ends later; the forecast gain is " +
                                pct(*gain) + ".",
                            "Keep the last checkpoint (step " + step_str(last_step) + "): it is the best so far."};
+      if (!r.lr.empty()) {
+        const double lr_peak = *std::max_element(r.lr.values.begin(), r.lr.values.end());
+        const double lr_end = r.lr.values.back();
+        if (lr_peak > 0 && lr_end <= 0.1 * lr_peak)
+          d.recommendations.push_back("The learning rate had decayed to " + pct(lr_end / lr_peak) +
+                                      " of its peak by the end: stretch the schedule over the longer run rather "
+                                      "than continue at the final rate (the forecast assumes the curve's trend goes on).");
+      }
     } else {
       d.summary = std::string("Well fit") + (still_falling ? ", still improving" : "") + ": validation loss ended at " +
                   num(v.values.back()) + " (best " + num(v.values[static_cast<std::size_t>(

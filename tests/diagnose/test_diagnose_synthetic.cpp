@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,8 @@ spec well_fit_exp(int n, double noise) {
   spec s;
   s.checkpoints = n;
   s.noise = noise;
-  s.val = [](double u) { return 1.0 + curves::expo(u, 1.5, 3.0); };
-  s.train = [](double u) { return 0.9 + curves::expo(u, 1.5, 3.0); };
+  s.val = [](double u) { return 1.0 + curves::expo(u, 1.5, 4.0); };  // 2x steps: -2.7 %
+  s.train = [](double u) { return 0.9 + curves::expo(u, 1.5, 4.0); };
   return s;
 }
 spec well_fit_log(int n, double noise) {
@@ -47,8 +48,8 @@ TEST_CASE("well-fit runs are not called overfitting, even when the last checkpoi
   // the seeds whose last three checkpoints happen to rise: a rule like "two increases"
   // fires on all of them.
   int runs = 0, false_alarms = 0, trap_runs = 0, trap_alarms = 0;
-  const int lengths[] = {8, 12, 24, 60, 200};
-  const double noises[] = {0.002, 0.005, 0.01, 0.02};
+  const int lengths[] = {5, 6, 8, 12, 24, 60, 200};
+  const double noises[] = {0.002, 0.005, 0.01, 0.02, 0.04};
   for (int shape = 0; shape < 3; ++shape)
     for (int n : lengths)
       for (double noise : noises)
@@ -60,16 +61,17 @@ TEST_CASE("well-fit runs are not called overfitting, even when the last checkpoi
                              d.verdict == verdict::diverged;
           ++runs;
           false_alarms += alarm;
+          if (alarm) MESSAGE("false alarm: shape ", shape, " n ", n, " noise ", noise, " seed ", seed, ": ", d.summary);
           const auto& y = r.val_loss.values;
           const auto k = y.size();
-          if (y[k - 1] > y[k - 2] && y[k - 2] > y[k - 3]) {
+          if (k >= 3 && y[k - 1] > y[k - 2] && y[k - 2] > y[k - 3]) {
             ++trap_runs;
             trap_alarms += alarm;
           }
         }
   MESSAGE("well-fit runs: ", runs, ", false alarms: ", false_alarms, "; last-3-rising traps: ", trap_runs,
           ", alarms among them: ", trap_alarms);
-  CHECK(runs == 2400);
+  CHECK(runs == 4200);
   CHECK(trap_runs >= 50);
   CHECK(static_cast<double>(false_alarms) / runs < 0.05);
   CHECK(static_cast<double>(trap_alarms) / trap_runs < 0.05);
@@ -85,20 +87,20 @@ TEST_CASE("500 seeds of the seed-like run: no overfitting false alarm") {
   CHECK(alarms < 25);  // < 5 %, aiming at none
 }
 
-TEST_CASE("well-fit power law with little noise: well_fit, still improving, modest forecast") {
-  int well = 0;
+TEST_CASE("well-fit power law with little noise: well_fit, and the 90% forecast interval covers the truth") {
+  int well = 0, covered = 0, forecasts = 0;
+  const double truth_2x = 2.0 + 0.15 * std::pow(2.0, -0.5);  // 2.106
   for (unsigned seed = 0; seed < 50; ++seed) {
     const auto d = diagnose(curves::make_run(well_fit_power(40, 0.002), seed));
     well += d.verdict == verdict::well_fit;
-    if (seed == 0) {
-      REQUIRE(d.val_loss_at_2x.has_value());
-      // truth at 2x: 2 + 0.15 * 2^-0.5 = 2.106
-      CHECK(*d.val_loss_at_2x == doctest::Approx(2.106).epsilon(0.01));
-      CHECK(*d.val_loss_at_2x_low <= 2.106 + 0.01);
-      CHECK(*d.val_loss_at_2x_high >= 2.106 - 0.01);
-    }
+    if (!d.val_loss_at_2x) continue;
+    ++forecasts;
+    CHECK(*d.val_loss_at_2x == doctest::Approx(truth_2x).epsilon(0.02));
+    covered += *d.val_loss_at_2x_low <= truth_2x && truth_2x <= *d.val_loss_at_2x_high;
   }
   CHECK(well >= 45);
+  CHECK(forecasts == 50);
+  CHECK(covered >= 45);  // nominal 90 %; the profile interval is conservative
 }
 
 TEST_CASE("under-trained: steep power law still falling at the end") {
@@ -130,9 +132,12 @@ TEST_CASE("overfitting: validation minimum then a rise of several percent while 
     double noise;
     double onset;  // u of the true minimum
     double rise;   // true rise at the end, fraction of the minimum
+    int min_hits;  // of 40: the power we promise for this effect size and noise
   };
-  const variant variants[] = {{24, 0.005, 0.4, 0.10}, {60, 0.01, 0.5, 0.08}, {200, 0.01, 0.3, 0.15},
-                              {12, 0.005, 0.5, 0.10}, {8, 0.003, 0.4, 0.12}};
+  // the 6 % rise over 12 checkpoints at 1 % noise is near the detection limit (3 standard errors)
+  const variant variants[] = {{24, 0.005, 0.4, 0.10, 36}, {60, 0.01, 0.5, 0.08, 36}, {200, 0.01, 0.3, 0.15, 36},
+                              {12, 0.005, 0.5, 0.10, 36}, {8, 0.003, 0.4, 0.12, 36}, {24, 0.01, 0.5, 0.06, 28},
+                              {100, 0.02, 0.6, 0.08, 36}};
   for (const auto& var : variants) {
     int hits = 0, onset_ok = 0;
     for (unsigned seed = 0; seed < 40; ++seed) {
@@ -166,7 +171,7 @@ TEST_CASE("overfitting: validation minimum then a rise of several percent while 
     }
     MESSAGE("overfitting n=", var.n, " noise=", var.noise, ": detected ", hits, "/40, onset within 0.2 of the run: ",
             onset_ok);
-    CHECK(hits >= 34);
+    CHECK(hits >= var.min_hits);
     CHECK(onset_ok >= hits - 4);
   }
 }
@@ -322,4 +327,30 @@ TEST_CASE("findings carry numbers, criteria include Prechelt's GL, PQ, UP, and l
   // early checkpoints far above the final level are still learning, not well fit
   CHECK(d.checkpoints.front().label == "still_learning");
   CHECK(to_string(verdict::under_trained) == "under_trained");
+}
+
+TEST_CASE("messy input never breaks diagnose: NaN, Inf, negative, constant, single points, repeated values") {
+  std::mt19937_64 rng(99);
+  std::uniform_real_distribution<double> u(-1.0, 3.0);
+  std::uniform_int_distribution<int> len(0, 40), kind(0, 9);
+  for (int trial = 0; trial < 300; ++trial) {
+    run r;
+    const int nv = len(rng), nt = len(rng) * 5;
+    auto value = [&](int k) -> double {
+      switch (kind(rng)) {
+        case 0: return std::nan("");
+        case 1: return k % 2 ? INFINITY : -INFINITY;
+        case 2: return 0.0;
+        case 3: return 1.0;
+        default: return u(rng);
+      }
+    };
+    for (int i = 0; i < nv; ++i) r.val_loss.put(10 * i, value(i));
+    for (int i = 0; i < nt; ++i) r.train_loss.put(2 * i, value(i));
+    if (trial % 3 == 0)
+      for (int i = 0; i < nt; ++i) r.grad_norm.put(2 * i, std::abs(value(i)));
+    const auto d = diagnose(r);
+    CHECK(d.checkpoints.size() == r.val_loss.size());
+    CHECK(!d.summary.empty());
+  }
 }

@@ -84,6 +84,20 @@ TEST_CASE("trend: exact slope and probability of decrease") {
   CHECK(flat.probability_decreasing() < 0.9);
 }
 
+TEST_CASE("trend: merging two halves equals one fit over all points") {
+  running_gradient all, a, b;
+  for (int i = 0; i < 30; ++i) {
+    const double x = 100.0 * i, y = 3.0 - 0.001 * x + 0.05 * std::sin(i * 1.7);
+    all(x, y);
+    (i < 12 ? a : b)(x, y);
+  }
+  a += b;
+  CHECK(a.size() == 30);
+  CHECK(a.slope() == doctest::Approx(all.slope()).epsilon(1e-12));
+  CHECK(a.residual_sigma() == doctest::Approx(all.residual_sigma()).epsilon(1e-9));
+  CHECK(a.value_at(1234.0) == doctest::Approx(all.value_at(1234.0)).epsilon(1e-12));
+}
+
 TEST_CASE("trend: steps without decrease find where a plateau starts") {
   std::vector<std::int64_t> steps;
   std::vector<double> y;
@@ -159,4 +173,23 @@ TEST_CASE("power law with Eigen: Levenberg-Marquardt agrees with variable projec
   const auto w = fit_power_law_lm(c.t, c.y, sig);
   REQUIRE(w.ok);
   CHECK(std::sqrt(w.covariance[0]) == doctest::Approx(std::sqrt(vp.covariance[0])).epsilon(0.3));
+}
+
+TEST_CASE("power law: the profile-likelihood interval covers the truth at least at its nominal 90%") {
+  const double truth = 2.0 + 30.0 * std::pow(20000.0, -0.5);
+  int covered = 0, runs = 200;
+  for (int s = 0; s < runs; ++s) {
+    auto c = power_law_curve(2.0, 30.0, 0.5, 0.02, 500 + static_cast<unsigned>(s));
+    // only the second half, where alpha is weakly determined and the delta method is optimistic
+    c.t.erase(c.t.begin(), c.t.begin() + 20);
+    c.y.erase(c.y.begin(), c.y.begin() + 20);
+    const auto f = fit_power_law(c.t, c.y);
+    const auto prof = forecast_power_law_profile(c.t, c.y, f, 20000.0, 0.9);
+    REQUIRE(prof.ok());
+    CHECK(prof.low <= prof.value);
+    CHECK(prof.value <= prof.high);
+    covered += (prof.low <= truth && truth <= prof.high);
+  }
+  MESSAGE("profile interval coverage: ", covered, "/", runs);
+  CHECK(covered >= 180);
 }

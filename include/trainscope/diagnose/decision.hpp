@@ -1,6 +1,7 @@
 #pragma once
 /** What the online monitor asks the trainer to do, and why. */
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <string_view>
 
@@ -37,8 +38,8 @@ struct decision {
   bool new_best = false;
   std::string_view reason{};
   std::int64_t step = 0;
-  double value = std::nan("");
-  double reference = std::nan("");
+  double value = std::numeric_limits<double>::quiet_NaN();
+  double reference = std::numeric_limits<double>::quiet_NaN();
 
   constexpr bool should_stop() const noexcept { return what == action::stop; }
   constexpr bool should_save() const noexcept { return new_best; }

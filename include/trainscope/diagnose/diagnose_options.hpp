@@ -27,10 +27,11 @@ struct diagnose_options {
   double under_trained_min_gain = 0.07;     ///< forecast gain at 2x steps, fraction of the final level
   double improving_probability = 0.95;      ///< P(slope < 0) over the final stretch to call it "still falling"
   double forecast_level = 0.9;              ///< two-sided level of the forecast interval
+  bool loss_nonnegative = true;             ///< the loss is >= 0 (cross-entropy, MSE): the forecast's floor E >= 0
 
   // plateau: no significant improvement over a long final stretch
   double plateau_min_fraction = 1.0 / 3.0;          ///< of the run's steps
-  double plateau_min_relative_improvement = 0.01;   ///< a drop smaller than this over the stretch is no drop
+  double plateau_min_relative_improvement = 0.005;  ///< a drop smaller than this (0.5 %) over the stretch is no drop
 
   // divergence: non-finite losses, or a runaway rise that does not recover
   double divergence_factor = 2.0;            ///< smoothed train loss >= factor x its level before

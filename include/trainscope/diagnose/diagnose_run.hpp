@@ -127,8 +127,14 @@ inline criterion make_criterion(std::string name, std::optional<double> value, s
  *  - well_fit: otherwise.
  * Spikes that recover are reported and never change the verdict.
  * O(n w) in the number of logged points n and the spike window w.
+ *
+ * `fit` is the learning-curve fitter used for the forecast and for the noise of short
+ * runs: any callable `(std::span<const double> t, std::span<const double> y,
+ * const power_law_options&) -> power_law_fit`. The overload without it uses the
+ * dependency-free `fit_power_law`; with Eigen, pass `fit_power_law_lm` adapted to that signature.
  */
-inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
+template <class Fit>
+diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
   using namespace detail;
   diagnosis d;
   const series val_series = primary_validation(r);
@@ -138,7 +144,23 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
   const std::size_t n = v.size();
 
   // ---------- noise ----------
-  const noise_estimate noise = estimate_noise(v.steps, v.values);
+  noise_estimate noise = estimate_noise(v.steps, v.values);
+  double noise_dof = static_cast<double>(noise.residuals);  // degrees of freedom behind sigma
+  if (n >= 4 && n < 8) {
+    // Few checkpoints: the neighbour residuals are dominated by the curve's bend, so
+    // a decreasing curve's power-law residuals (which remove the bend) may be smaller.
+    std::vector<double> t(v.steps.begin(), v.steps.end()), y = v.values;
+    const double shift = v.steps.front() > 0 ? 0.0 : static_cast<double>(v.steps[1] - 2 * v.steps[0]);
+    for (double& x : t) x += shift;
+    power_law_options po;
+    po.nonnegative_e = opts.loss_nonnegative;
+    const power_law_fit f = fit(std::span<const double>(t), std::span<const double>(y), po);
+    if (f.ok && f.a > 0 && std::isfinite(f.residual_sigma) && (!noise.ok() || f.residual_sigma < noise.sigma)) {
+      noise.sigma = f.residual_sigma;
+      noise.residuals = n;
+      noise_dof = static_cast<double>(n - 3);
+    }
+  }
   double sigma = noise.ok() ? noise.sigma : std::nan("");
   if (noise.ok()) d.val_noise = sigma;
   if (n > 0) {
@@ -167,21 +189,24 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
       "non_finite_loss", static_cast<double>(nf_count), 0.0, nf_persistent,
       "A loss that turns NaN/Inf and stays so means the run diverged at its first non-finite step."));
 
-  const bool runaway_on_train = tr.size() >= 8;
-  const runaway_report runaway = runaway_on_train
-      ? find_runaway(tr.values, opts.divergence_factor, opts.divergence_min_rise_fraction, opts.divergence_recovery_factor)
-      : find_runaway(v.values, opts.divergence_factor, opts.divergence_min_rise_fraction, opts.divergence_recovery_factor);
+  // A runaway is judged on the training loss only: a validation loss that doubles while
+  // training improves is overfitting, not divergence.
+  const runaway_report runaway = tr.size() >= 8 ? find_runaway(tr.values, opts.divergence_factor,
+                                                               opts.divergence_min_rise_fraction,
+                                                               opts.divergence_recovery_factor)
+                                                : runaway_report{};
   const bool runaway_fired = runaway.first && !runaway.recovered;
   d.criteria.push_back(make_criterion(
       "runaway_loss_ratio", runaway.first ? std::optional<double>(runaway.final_level / runaway.level_before) : std::nullopt,
       opts.divergence_factor, runaway_fired,
-      std::string("A smoothed ") + (runaway_on_train ? "training" : "validation") +
-          " loss at >= " + num(opts.divergence_factor) + "x its earlier level that does not come back means divergence."));
+      tr.size() >= 8 ? "A smoothed training loss at >= " + num(opts.divergence_factor) +
+                           "x its earlier level that does not come back means divergence."
+                     : std::string("Not tested: fewer than 8 finite training-loss points.")));
 
   std::optional<std::int64_t> divergence_step;
   if (nf_persistent) divergence_step = nf_step;
   if (runaway_fired) {
-    const std::int64_t s = runaway_on_train ? tr.steps[*runaway.first] : v.steps[*runaway.first];
+    const std::int64_t s = tr.steps[*runaway.first];
     if (!divergence_step || s < *divergence_step) divergence_step = s;
   }
 
@@ -328,13 +353,18 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
   const bool train_falling = !train_at_min || !train_end || *train_end < *train_at_min;
 
   const bool rise_big = rel_rise >= opts.overfit_min_relative_rise;
-  const bool rise_sig = rise_z >= opts.overfit_min_z;
+  // sigma is itself estimated from few residuals: the z threshold becomes the Student-t
+  // quantile with the same tail probability (a 3-sigma rule asks for z >= 9 with 3 residuals)
+  const double z_threshold = student_t_quantile(normal_cdf(opts.overfit_min_z), std::max(noise_dof, 1.0));
+  const bool rise_sig = rise_z >= z_threshold;
   d.criteria.push_back(make_criterion(
       "overfit_relative_rise", rel_rise, opts.overfit_min_relative_rise, enough_after && rise_big,
       "Validation loss ending this fraction above its smoothed minimum is large enough to call overfitting."));
   d.criteria.push_back(make_criterion(
-      "overfit_rise_z", rise_z, opts.overfit_min_z, enough_after && rise_sig,
-      "A rise this many standard errors (from the measured checkpoint noise) above the minimum is not noise."));
+      "overfit_rise_z", rise_z, z_threshold, enough_after && rise_sig,
+      "A rise this many standard errors (from the measured checkpoint noise; " + num(opts.overfit_min_z) +
+          " sigma made a Student-t quantile for the noise estimate's " + num(noise_dof) +
+          " degrees of freedom) above the minimum is not noise."));
   d.criteria.push_back(make_criterion(
       "train_loss_falling_after_minimum",
       train_at_min && train_end ? std::optional<double>(*train_end - *train_at_min) : std::nullopt, 0.0,
@@ -425,30 +455,44 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
   }
   const double plateau_fraction =
       plateau_from ? static_cast<double>(last_step - v.steps[*plateau_from]) / run_span : 0.0;
+  double plateau_p_dec = 0.5, plateau_rel_drop = 0.0;
+  if (plateau_from) {
+    running_gradient g;
+    for (std::size_t i = *plateau_from; i < n; ++i) g.add(static_cast<double>(v.steps[i]), v.values[i]);
+    const double at_start = g.value_at(static_cast<double>(v.steps[*plateau_from]));
+    plateau_p_dec = g.probability_decreasing(sigma);
+    plateau_rel_drop = at_start != 0 ? (at_start - g.value_at(static_cast<double>(last_step))) / std::abs(at_start) : 0.0;
+  }
   const bool plateau = plateau_fraction >= opts.plateau_min_fraction;
   d.criteria.push_back(make_criterion(
       "plateau_fraction", plateau_fraction, opts.plateau_min_fraction, plateau,
       "A final stretch without significant improvement covering at least this fraction of the run is a plateau."));
 
   // ---------- forecast ----------
+  // The forecast fits the second half of the run: a 2x extrapolation depends on the
+  // curve's recent behaviour, and early training (warm-up, fast initial drop) is
+  // often not a power law (an exponential approach fitted whole is badly overestimated).
   power_law_fit pl;
+  std::vector<double> fit_t, fit_y;
+  power_law_options fit_opts;
+  fit_opts.nonnegative_e = opts.loss_nonnegative;
   const std::int64_t offset = v.steps.front() > 0 ? 0 : (n > 1 ? v.steps[1] - 2 * v.steps[0] : 1 - v.steps[0]);
   {
     std::size_t from = 0;
-    while (from < n && static_cast<double>(v.steps[from]) < 0.1 * static_cast<double>(last_step)) ++from;
+    while (from < n && static_cast<double>(v.steps[from]) < 0.5 * static_cast<double>(last_step)) ++from;
     if (n - from < 4) from = n >= 4 ? n - 4 : 0;
-    std::vector<double> t, y;
     for (std::size_t i = from; i < n; ++i) {
-      t.push_back(static_cast<double>(v.steps[i] + offset));
-      y.push_back(v.values[i]);
+      fit_t.push_back(static_cast<double>(v.steps[i] + offset));
+      fit_y.push_back(v.values[i]);
     }
-    pl = fit_power_law(t, y);
+    pl = fit(std::span<const double>(fit_t), std::span<const double>(fit_y), fit_opts);
   }
   const bool decreasing_fit = pl.ok && pl.a > 0;
   std::optional<double> gain;
   curve_forecast fc;
   if (decreasing_fit && !overfit) {
-    fc = pl.forecast(static_cast<double>(2 * last_step + offset), opts.forecast_level);
+    fc = forecast_power_law_profile(fit_t, fit_y, pl, static_cast<double>(2 * last_step + offset),
+                                    opts.forecast_level, fit_opts);
     const double at_end = pl(static_cast<double>(last_step + offset));
     if (fc.ok() && at_end != 0) {
       d.val_loss_at_2x = fc.value;
@@ -497,12 +541,15 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
     const bool lr_collapsed = lr_at && lr_max > 0 && *lr_at <= 0.01 * lr_max;
     if (lr_collapsed) cause = " The learning rate had fallen to " + num(*lr_at) + " (" + pct(*lr_at / lr_max) + " of its peak).";
     std::vector<evidence> ev{{"fraction_of_run", plateau_fraction}, {"noise_sigma", sig_shown},
-                             {"probability_decreasing", final_p_dec}, {"relative_drop", final_rel_drop}};
+                             {"probability_decreasing", plateau_p_dec}, {"relative_drop", plateau_rel_drop}};
     if (lr_collapsed) ev.push_back({"lr_fraction_of_peak", *lr_at / lr_max});
     d.findings.push_back({"plateau", d.plateau_start_step,
                           "No significant improvement of validation loss from step " + step_str(*d.plateau_start_step) +
-                              " (" + pct(plateau_fraction) + " of the run; final-third drop " + pct(final_rel_drop) +
-                              ", P(decreasing) " + fmt("%.2f", final_p_dec) + ")." + cause,
+                              " (" + pct(plateau_fraction) + " of the run): the fitted line over that stretch " +
+                              (plateau_rel_drop >= 0 ? "fell " : "rose ") + pct(std::abs(plateau_rel_drop)) +
+                              " with P(decreasing) " + fmt("%.2f", plateau_p_dec) + ", below the " +
+                              pct(opts.plateau_min_relative_improvement) + " / " + fmt("%.2f", opts.improving_probability) +
+                              " needed to count as improvement." + cause,
                           ev});
     d.summary = "Plateau: validation loss has not improved significantly since step " +
                 step_str(*d.plateau_start_step) + " (" + pct(plateau_fraction) + " of the run, level " +
@@ -539,6 +586,14 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
       d.recommendations = {"Train longer (about 2x the steps) or with a schedule that ends later; the forecast gain is " +
                                pct(*gain) + ".",
                            "Keep the last checkpoint (step " + step_str(last_step) + "): it is the best so far."};
+      if (!r.lr.empty()) {
+        const double lr_peak = *std::max_element(r.lr.values.begin(), r.lr.values.end());
+        const double lr_end = r.lr.values.back();
+        if (lr_peak > 0 && lr_end <= 0.1 * lr_peak)
+          d.recommendations.push_back("The learning rate had decayed to " + pct(lr_end / lr_peak) +
+                                      " of its peak by the end: stretch the schedule over the longer run rather "
+                                      "than continue at the final rate (the forecast assumes the curve's trend goes on).");
+      }
     } else {
       d.summary = std::string("Well fit") + (still_falling ? ", still improving" : "") + ": validation loss ended at " +
                   num(v.values.back()) + " (best " + num(v.values[static_cast<std::size_t>(
@@ -573,6 +628,13 @@ inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
   for (std::size_t i = 0; i < val_series.size(); ++i)
     if (!std::isfinite(val_series.values[i])) d.checkpoints[i].label = "diverged";
   return d;
+}
+
+/** Diagnoses a run with the dependency-free power-law fit (see the overload above for the rules). */
+inline diagnosis diagnose(const run& r, const diagnose_options& opts = {}) {
+  return diagnose(r, opts, [](std::span<const double> t, std::span<const double> y, const power_law_options& po) {
+    return fit_power_law(t, y, po);
+  });
 }
 
 }  // namespace trainscope::inline v1

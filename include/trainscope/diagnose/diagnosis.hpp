@@ -46,8 +46,8 @@ struct diagnosis {
   std::optional<std::int64_t> divergence_step;     ///< first non-finite or runaway step
   std::optional<std::int64_t> plateau_start_step;
   std::vector<std::int64_t> spike_steps;           ///< transient training-loss spikes that recovered
-  std::optional<double> val_loss_at_2x;            ///< power-law forecast of val loss at 2x the last step
-  std::optional<double> val_loss_at_2x_low, val_loss_at_2x_high;  ///< its 90 % interval (`diagnose_options::forecast_level`)
+  std::optional<double> val_loss_at_2x;            ///< power-law forecast of val loss at 2x the last step (empty when the curve is not decreasing)
+  std::optional<double> val_loss_at_2x_low, val_loss_at_2x_high;  ///< its 90 % profile-likelihood interval (`diagnose_options::forecast_level`)
   std::optional<double> val_noise;                 ///< checkpoint noise (sigma) of the validation loss
   std::vector<finding> findings;                   ///< only detected conditions, consistent with the verdict
   std::vector<criterion> criteria;                 ///< every test run, including Prechelt's GL, PQ, UP

@@ -36,6 +36,21 @@ class running_gradient {
   }
   /// Adds y at x = number of points so far (dlib's convention).
   void add(double y) noexcept { add(static_cast<double>(n_), y); }
+  void operator()(double x, double y) noexcept { add(x, y); }
+
+  /// Merges another fit's points into this one (pairwise co-moment update, Chan, Golub & LeVeque 1979).
+  running_gradient& operator+=(const running_gradient& o) noexcept {
+    if (o.n_ == 0) return *this;
+    if (n_ == 0) return *this = o;
+    const double n = n_ + o.n_, dx = o.mean_x_ - mean_x_, dy = o.mean_y_ - mean_y_, f = n_ * o.n_ / n;
+    sxx_ += o.sxx_ + dx * dx * f;
+    sxy_ += o.sxy_ + dx * dy * f;
+    syy_ += o.syy_ + dy * dy * f;
+    mean_x_ += dx * o.n_ / n;
+    mean_y_ += dy * o.n_ / n;
+    n_ = n;
+    return *this;
+  }
 
   std::size_t size() const noexcept { return static_cast<std::size_t>(n_); }
   double slope() const noexcept { return sxx_ > 0 ? sxy_ / sxx_ : 0.0; }

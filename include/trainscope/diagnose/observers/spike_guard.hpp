@@ -17,7 +17,7 @@ struct spike_guard_options {
   double z = 6.0;                  ///< robust z-score (x - median) / (1.4826 MAD) of a spike
   double min_relative = 0.1;       ///< and at least this fraction above the median
   std::size_t recovery_steps = 20; ///< consecutive spiking steps after which to rewind instead of skip
-  std::size_t refresh_every = 8;   ///< recompute median and MAD every this many accepted steps
+  std::size_t refresh_every = 16;  ///< recompute median and MAD every this many accepted steps
 };
 
 /**

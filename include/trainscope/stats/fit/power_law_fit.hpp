@@ -34,7 +34,8 @@ inline power_law_fit fit_power_law_lm(std::span<const double> t, std::span<const
       if (!sigma.empty()) ws.push_back(1.0 / (sigma[i] * sigma[i]));
     }
   power_law_fit start = fit_power_law(ts, ys, opts);
-  if (!start.ok) return start;
+  // with E constrained and on its bound, the variable-projection fit is already the constrained optimum
+  if (!start.ok || (opts.nonnegative_e && start.e <= 0)) return start;
   const double scale = start.t_scale;
   auto model = [scale](double x, const Eigen::VectorXd& p, Eigen::Ref<Eigen::RowVectorXd> g) {
     const double u = x / scale, pw = std::pow(u, -p[2]);
@@ -49,6 +50,7 @@ inline power_law_fit fit_power_law_lm(std::span<const double> t, std::span<const
   lm.known_sigma = !sigma.empty();
   const lm_result r = levenberg_marquardt(model, ts, ys, p0, ws, lm);
   if (!(r.rss <= std::numeric_limits<double>::max()) || !r.parameters.allFinite()) return start;
+  if (opts.nonnegative_e && r.parameters[0] < 0) return start;
   power_law_fit f;
   f.ok = true;
   f.t_scale = scale;

@@ -655,6 +655,27 @@ inline double scan_uncertainty(const candidate& c, std::size_t index, const lr_s
   return widest;
 }
 
+/// Residuals of a fixed model over every sample.
+struct residual_summary {
+  double chi2 = 0, max_relative = 0, sum_squared_relative = 0;
+};
+
+inline residual_summary check_all(const schedule_model& m, double offset, const lr_samples& d, double denom_floor) {
+  return std::visit(
+      [&](const auto& model) {
+        residual_summary r;
+        for (std::size_t i = 0; i < d.size(); ++i) {
+          const double e = model.lr(d.s[i] - offset) - d.y[i];
+          r.chi2 += d.w[i] * e * e;
+          const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
+          r.max_relative = std::max(r.max_relative, rel);
+          r.sum_squared_relative += rel * rel;
+        }
+        return r;
+      },
+      m);
+}
+
 inline std::string format_number(double v, int digits = 3) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.*g", digits, v);
@@ -678,21 +699,18 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   using namespace detail;
   if (steps.size() != lr.size())
     return unexpected(error{errc::invalid_argument, "steps and lr differ in length", {}, 0, 0, "lr"});
-  std::vector<std::int64_t> st;
-  std::vector<double> v;
-  st.reserve(lr.size());
-  v.reserve(lr.size());
+  double peak = 0;
+  std::size_t usable = 0;
   for (std::size_t i = 0; i < lr.size(); ++i) {
     if (i > 0 && steps[i] <= steps[i - 1])
       return unexpected(error{errc::invalid_argument, "steps do not increase at sample " + std::to_string(i), {}, 0, 0, "step"});
-    if (std::isfinite(lr[i]) && lr[i] >= 0) st.push_back(steps[i]), v.push_back(lr[i]);
+    if (std::isfinite(lr[i]) && lr[i] >= 0) peak = std::max(peak, lr[i]), ++usable;
   }
-  if (v.size() < 2) return unexpected(error{errc::no_usable_data, "fewer than two usable lr samples", {}, 0, 0, "lr"});
-  const double peak = *std::max_element(v.begin(), v.end());
+  if (usable < 2) return unexpected(error{errc::no_usable_data, "fewer than two usable lr samples", {}, 0, 0, "lr"});
   if (!(peak > 0)) return unexpected(error{errc::no_usable_data, "lr is zero throughout", {}, 0, 0, "lr"});
 
-  const lr_precision prec = detect_precision(v, opt.double_precision);
-  const lr_samples full = weigh(st, v, prec, peak);
+  const lr_precision prec = detect_precision(lr, opt.double_precision);
+  const lr_samples full = weigh(steps, lr, prec, peak);
   const lr_features feats = extract_features(full);
   const lr_samples sub = subset(full, pick_fit_points(full.y, opt.max_fit_points));
   // Pass 1 fits shapes with a coarse noise floor (0.1% of the value, 0.01% of the peak) so that a wrong step
@@ -760,19 +778,25 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     if (best.spec) per_family[fi] = std::move(best);
   }
 
-  // Pass 3: every sample. Levels are refitted on all samples; BIC decides.
+  // Pass 3: every sample, with the levels found on the subset; BIC decides. Long logs: only the two best
+  // finalists (by BIC on the subset) get this pass.
   const double n_full = static_cast<double>(full.size());
-  const std::size_t n_checked = full.size() <= opt.full_alternatives_below ? per_family.size() : nfinal;
+  const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
+  std::sort(per_family.begin(), per_family.begin() + static_cast<std::ptrdiff_t>(nfinal),
+            [](const candidate& a, const candidate& b) { return a.bic < b.bic; });
+  // The runner-up of a long log gets the full pass only when the subset could not separate it from the best.
+  std::size_t n_checked = per_family.size();
+  if (full.size() > opt.full_alternatives_below) {
+    n_checked = 1;
+    if (nfinal > 1 && per_family[1].bic - per_family[0].bic < 10 * std::log(static_cast<double>(sub.size()))) n_checked = 2;
+  }
   std::vector<std::pair<double, std::size_t>> ranking;
+  std::vector<residual_summary> checks(n_checked);
   for (std::size_t i = 0; i < n_checked; ++i) {
     candidate& c = per_family[i];
-    const level_fit lf = fit_levels(c.model, full, c.offset, c.mask, buf);
-    if (std::isfinite(lf.chi2)) {
-      set_levels(c.model, lf.c);
-      c.chi2 = lf.chi2;
-      c.k = static_cast<double>(std::popcount(c.mask)) + static_cast<double>(c.theta.size()) + c.spec->extra_params;
-      c.bic = bic(lf.chi2, n_full, c.k);
-    }
+    checks[i] = check_all(c.model, c.offset, full, denom_floor);
+    c.chi2 = checks[i].chi2;
+    c.bic = bic(c.chi2, n_full, c.k);
     ranking.emplace_back(c.bic, i);
   }
   std::sort(ranking.begin(), ranking.end());
@@ -786,20 +810,15 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   fit.convention = describe_offset(win.offset) + "; " + win.spec->describe(win.conv) + "; " + prec.description;
   fit.information_criterion = win.bic;
   fit.samples = full.size();
-  const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
-  double sum2 = 0;
-  for (std::size_t i = 0; i < full.size(); ++i) {
-    const double e = std::abs(lr_at(win.model, full.s[i] - win.offset) - full.y[i]) / std::max(full.y[i], denom_floor);
-    fit.max_relative_error = std::max(fit.max_relative_error, e);
-    sum2 += e * e;
-  }
-  fit.rms_relative_error = std::sqrt(sum2 / n_full);
+  fit.max_relative_error = checks[ranking.front().second].max_relative;
+  fit.rms_relative_error = std::sqrt(checks[ranking.front().second].sum_squared_relative / n_full);
   for (std::size_t r = 1; r < ranking.size(); ++r)
     fit.alternatives.emplace_back(std::string(family_name(per_family[ranking[r].second].model)), ranking[r].first);
 
   // A decay that ends after the log: how well does the curvature seen so far fix its end?
   const auto end = decay_end(win.model);
-  if (end && *end + win.offset > feats.s_last && win.spec->total_index >= 0) {
+  const double last_gap = full.size() > 1 ? full.s[full.size() - 1] - full.s[full.size() - 2] : 1.0;
+  if (end && *end + win.offset > feats.s_last + last_gap && win.spec->total_index >= 0) {
     candidate on_sub = win;
     on_sub.chi2 = evaluate(*win.spec, win.theta, win.conv, win.mask, win.offset, sub, buf);
     const double s2 = std::max(on_sub.chi2 / std::max(1.0, static_cast<double>(sub.size()) - win.k), 1.0);
@@ -810,17 +829,24 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   std::string note;
   if (fit.total_steps_uncertainty) {
     note = "The log stops at step " + format_number(feats.s_last, 10) + ", before the decay ends; the end (step " +
-           format_number(*end + win.offset, 10) + ") is extrapolated from the curve so far, about +-" +
-           format_number(*fit.total_steps_uncertainty, 3) + " steps.";
+           format_number(*end + win.offset, 10) + ") is extrapolated from the curve so far" +
+           (*fit.total_steps_uncertainty < 1 ? std::string(" to within a step.")
+                                             : ", about +-" + format_number(*fit.total_steps_uncertainty, 3) + " steps.");
   } else {
     note = fit.family + " matches every logged lr within " + format_number(100 * fit.max_relative_error, 2) + "%";
     if (fit.alternatives.empty()) note += ".";
     else {
       const double gap = fit.alternatives.front().second - win.bic;
-      note += gap < 10 ? "; " + fit.alternatives.front().first + " fits nearly as well (BIC " + format_number(gap, 2) +
-                             " higher), so the family is uncertain."
-                       : ", far better than the next family, " + fit.alternatives.front().first + " (BIC " +
-                             format_number(gap, 3) + " higher).";
+      const candidate& runner = per_family[ranking[1].second];
+      if (gap >= 10)
+        note += ", far better than the next family, " + fit.alternatives.front().first + " (BIC " + format_number(gap, 3) +
+                " higher).";
+      else if (runner.chi2 >= win.chi2 * (1 - 1e-9))
+        note += "; " + fit.alternatives.front().first + " fits no better with more parameters (BIC " +
+                format_number(gap, 2) + " higher), so the simpler family is preferred.";
+      else
+        note += "; " + fit.alternatives.front().first + " fits nearly as well (BIC " + format_number(gap, 2) +
+                " higher), so the family is uncertain.";
     }
   }
   fit.certainty_note = std::move(note);

@@ -32,7 +32,11 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
   lr_precision p;
   p.relative = double_relative;
   p.description = "lr stored as double";
-  std::vector<double> distinct(y.begin(), y.end());
+  // Decimal formats are judged on at most 4096 evenly spaced values (O(n) overall); float32 on all of them.
+  const std::size_t stride = std::max<std::size_t>(1, y.size() / 4096);
+  std::vector<double> distinct;
+  for (std::size_t i = 0; i < y.size(); i += stride)
+    if (std::isfinite(y[i]) && y[i] >= 0) distinct.push_back(y[i]);
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   const bool enough = distinct.size() >= 8;
@@ -57,8 +61,9 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
       }
     }
   }
-  const bool f32 = std::all_of(distinct.begin(), distinct.end(),
-                               [](double v) { return static_cast<double>(static_cast<float>(v)) == v; });
+  const bool f32 = std::all_of(y.begin(), y.end(), [](double v) {
+    return !std::isfinite(v) || static_cast<double>(static_cast<float>(v)) == v;
+  });
   if (f32 && !distinct.empty() && distinct.size() >= 2) {
     p.relative = 0x1p-24;
     p.description = "lr stored as float32";
@@ -72,19 +77,26 @@ struct lr_samples {
   std::size_t size() const noexcept { return s.size(); }
 };
 
-/// Noise model: sigma_i = max(relative * |y_i|, absolute / 2, 1e-12 * peak).
+/// Noise model: sigma_i = max(relative * |y_i|, absolute / 2, 1e-12 * peak). Skips samples whose lr is not
+/// finite or is negative.
 inline lr_samples weigh(std::span<const std::int64_t> steps, std::span<const double> lr, const lr_precision& p,
                         double peak) {
   lr_samples out;
-  out.s.reserve(lr.size());
-  out.y.reserve(lr.size());
-  out.w.reserve(lr.size());
+  out.s.resize(lr.size());
+  out.y.resize(lr.size());
+  out.w.resize(lr.size());
+  std::size_t m = 0;
+  const double abs_floor = std::max(0.5 * p.absolute, 1e-12 * peak);
   for (std::size_t i = 0; i < lr.size(); ++i) {
-    const double sigma = std::max({p.relative * std::abs(lr[i]), 0.5 * p.absolute, 1e-12 * peak});
-    out.s.push_back(static_cast<double>(steps[i]));
-    out.y.push_back(lr[i]);
-    out.w.push_back(1.0 / (sigma * sigma));
+    const double v = lr[i];
+    if (!(v >= 0) || !std::isfinite(v)) continue;
+    const double sigma = std::max(p.relative * v, abs_floor);
+    out.s[m] = static_cast<double>(steps[i]);
+    out.y[m] = v;
+    out.w[m] = 1.0 / (sigma * sigma);
+    ++m;
   }
+  out.s.resize(m), out.y.resize(m), out.w.resize(m);
   return out;
 }
 
@@ -108,8 +120,19 @@ inline std::vector<std::size_t> pick_fit_points(const std::vector<double>& y, st
     idx.push_back(std::min(n - 1, static_cast<std::size_t>(x) - 1));
   }
   std::vector<std::pair<double, std::size_t>> score;
-  score.reserve(n);
-  for (std::size_t i = 1; i + 1 < n; ++i) score.emplace_back(std::abs(y[i - 1] - 2 * y[i] + y[i + 1]), i);
+  {
+    // Keep only candidates above the 8*kinks-th largest second difference of a first look, to stay small.
+    std::vector<double> d2(n, 0.0);
+    for (std::size_t i = 1; i + 1 < n; ++i) d2[i] = std::abs(y[i - 1] - 2 * y[i] + y[i + 1]);
+    std::vector<double> probe;
+    const std::size_t step = std::max<std::size_t>(1, n / 65536);
+    for (std::size_t i = 0; i < n; i += step) probe.push_back(d2[i]);
+    const std::size_t q = std::min(probe.size() - 1, 8 * kinks * probe.size() / n + 1);
+    std::nth_element(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(probe.size() - 1 - q), probe.end());
+    const double cut = probe[probe.size() - 1 - q];
+    for (std::size_t i = 1; i + 1 < n; ++i)
+      if (d2[i] >= cut && d2[i] > 0) score.emplace_back(d2[i], i);
+  }
   const std::size_t keep = std::min(kinks, score.size());
   std::nth_element(score.begin(), score.begin() + static_cast<std::ptrdiff_t>(keep), score.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -144,8 +167,8 @@ struct lr_features {
 inline lr_features extract_features(const lr_samples& d) {
   lr_features f;
   const std::size_t n = d.size();
-  f.peak = *std::max_element(d.y.begin(), d.y.end());
-  f.floor = *std::min_element(d.y.begin(), d.y.end());
+  const auto [lo, hi] = std::minmax_element(d.y.begin(), d.y.end());
+  f.peak = *hi, f.floor = *lo;
   f.s_first = d.s.front(), f.s_last = d.s.back(), f.y_first = d.y.front(), f.y_last = d.y.back();
   for (std::size_t i = 0; i < n; ++i)
     if (d.y[i] >= f.peak * (1 - 1e-3)) {
@@ -165,6 +188,7 @@ inline lr_features extract_features(const lr_samples& d) {
     return std::log(b / a);
   };
   for (std::size_t i = 0; i + 1 < n; ++i) {
+    if (std::abs(d.y[i + 1] - d.y[i]) < 0.0295 * std::min(d.y[i], d.y[i + 1])) continue;  // cheap pre-test
     const double c = lr_change(i);
     if (std::abs(c) < 0.03) continue;
     const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;

@@ -174,7 +174,7 @@ level_fit fit_levels(const Model& model, const lr_samples& d, double offset, uns
   for (std::size_t i = 0; i < n; ++i) {
     double f = 0;
     for (std::size_t k = 0; k < N; ++k) f += out.c[k] * buf[i][k];
-    const double e = d.y[i] - f;
+    const double e = std::max(0.0, std::abs(d.y[i] - f) - d.h[i]);
     chi2 += d.w[i] * e * e;
   }
   out.chi2 = chi2;
@@ -333,20 +333,31 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
                    },
                    [](int) { return std::string("constant"); }});
   if (f.rises_at_start) {
-    specs.push_back({"linear_warmup_constant", {w0, 0.01}, {wscale, 0.05}, {true, false}, 1, {one}, 0, -1,
-                     [warm](const std::vector<double>& th, int, double, schedule_model& m) {
-                       if (th[0] < 1 || th[1] < 0 || th[1] >= 1) return false;
-                       m = warmup_constant_schedule{0, warm(th[0], warmup_kind::linear, th[1])};
-                       return true;
-                     },
-                     [](int) { return std::string("linear warmup (HF constant_with_warmup, PyTorch LinearLR)"); }});
-    specs.push_back({"warmup_log_constant", {w0, 0.01}, {wscale, 0.05}, {true, false}, 1, {one}, 0, -1,
-                     [warm](const std::vector<double>& th, int, double, schedule_model& m) {
-                       if (th[0] < 2 || th[1] < 0 || th[1] >= 1) return false;
-                       m = warmup_constant_schedule{0, warm(th[0], warmup_kind::log, th[1])};
-                       return true;
-                     },
-                     [](int) { return std::string("deepspeed WarmupLR: log warmup"); }});
+    // Warmup from 0 (HF, DeepSpeed defaults), or from a fitted start (PyTorch LinearLR start_factor, DeepSpeed
+    // warmup_min_lr): two descriptions of each family, the second with one more parameter.
+    for (auto kind : {warmup_kind::linear, warmup_kind::log}) {
+      const bool lg = kind == warmup_kind::log;
+      const std::string_view name = lg ? "warmup_log_constant" : "linear_warmup_constant";
+      auto text = [lg](bool start) {
+        std::string t = lg ? "deepspeed WarmupLR: log warmup" : "linear warmup (HF constant_with_warmup, PyTorch LinearLR)";
+        return t + (start ? " from a nonzero start" : " from 0");
+      };
+      specs.push_back({name, {w0}, {wscale}, {true}, 1, {one}, 0, -1,
+                       [warm, kind](const std::vector<double>& th, int, double, schedule_model& m) {
+                         if (th[0] < (kind == warmup_kind::log ? 2 : 1)) return false;
+                         m = warmup_constant_schedule{0, warm(th[0], kind, 0)};
+                         return true;
+                       },
+                       [text](int) { return text(false); }});
+      const double start0 = std::clamp(f.y_first / f.peak, 0.0, 0.9);
+      specs.push_back({name, {w0, start0}, {wscale, 0.05}, {true, false}, 1, {one}, 0, -1,
+                       [warm, kind](const std::vector<double>& th, int, double, schedule_model& m) {
+                         if (th[0] < (kind == warmup_kind::log ? 2 : 1) || th[1] < 0 || th[1] >= 1) return false;
+                         m = warmup_constant_schedule{0, warm(th[0], kind, th[1])};
+                         return true;
+                       },
+                       [text](int) { return text(true); }});
+    }
   }
   // Decays with warmup W and end T = W + D: theta = {W, D}.
   for (auto kind : {warmup_kind::linear, warmup_kind::log}) {
@@ -629,13 +640,13 @@ inline std::optional<double> decay_end(const schedule_model& model) {
 
 inline lr_samples subset(const lr_samples& d, const std::vector<std::size_t>& idx) {
   lr_samples out;
-  for (std::size_t i : idx) out.s.push_back(d.s[i]), out.y.push_back(d.y[i]), out.w.push_back(d.w[i]);
+  for (std::size_t i : idx) out.s.push_back(d.s[i]), out.y.push_back(d.y[i]), out.w.push_back(d.w[i]), out.h.push_back(d.h[i]);
   return out;
 }
 
 /// How far theta[index] can move (either way) before chi2 rises by `delta`; the larger side.
 inline double scan_uncertainty(const candidate& c, std::size_t index, const lr_samples& d, double delta,
-                               std::vector<std::array<double, 3>>& buf) {
+                               std::vector<std::array<double, 3>>& buf, double cap) {
   double widest = 0;
   for (double dir : {-1.0, 1.0}) {
     auto rise = [&](double h) {
@@ -645,7 +656,7 @@ inline double scan_uncertainty(const candidate& c, std::size_t index, const lr_s
     };
     double lo = 0, hi = std::max(1.0, 0.01 * std::abs(c.theta[index]));
     int guard = 0;
-    while (rise(hi) < delta && guard++ < 40) lo = hi, hi *= 2;
+    while (rise(hi) < delta && guard++ < 40 && hi < cap) lo = hi, hi *= 2;
     for (int it = 0; it < 30 && hi - lo > 0.5; ++it) {
       const double mid = 0.5 * (lo + hi);
       (rise(mid) < delta ? lo : hi) = mid;
@@ -666,7 +677,8 @@ inline residual_summary check_all(const schedule_model& m, double offset, const 
         residual_summary r;
         for (std::size_t i = 0; i < d.size(); ++i) {
           const double e = model.lr(d.s[i] - offset) - d.y[i];
-          r.chi2 += d.w[i] * e * e;
+          const double beyond = std::max(0.0, std::abs(e) - d.h[i]);
+          r.chi2 += d.w[i] * beyond * beyond;
           const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
           r.max_relative = std::max(r.max_relative, rel);
           r.sum_squared_relative += rel * rel;
@@ -718,7 +730,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   lr_samples coarse;
   const std::size_t stride = sub.size() > 2 * opt.max_fit_points / 3 ? 2 : 1;
   for (std::size_t i = 0; i < sub.size(); ++i)
-    if (i % stride == 0 || i + 1 == sub.size()) coarse.s.push_back(sub.s[i]), coarse.y.push_back(sub.y[i]), coarse.w.push_back(sub.w[i]);
+    if (i % stride == 0 || i + 1 == sub.size()) coarse.s.push_back(sub.s[i]), coarse.y.push_back(sub.y[i]), coarse.w.push_back(sub.w[i]), coarse.h.push_back(sub.h[i]);
   for (std::size_t i = 0; i < coarse.size(); ++i)
     coarse.w[i] = std::min(coarse.w[i], 1.0 / std::pow(std::max(1e-3 * coarse.y[i], 1e-4 * peak), 2));
   const std::vector<fit_spec> specs = make_specs(feats);
@@ -775,7 +787,14 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
           }
         }
     }
-    if (best.spec) per_family[fi] = std::move(best);
+    if (best.spec) {
+      // A last, longer polish of the chosen variant (from the rounded point, small simplex).
+      std::vector<double> sc = best.spec->scale;
+      for (std::size_t i = 0; i < sc.size(); ++i) sc[i] = best.spec->integral[i] ? 1.0 : 0.02 * sc[i];
+      candidate c = optimise(*best.spec, best.theta, best.conv, best.mask, best.offset, sub, opt.max_evaluations, buf, sc);
+      if (c.bic < best.bic) best = std::move(c);
+      per_family[fi] = std::move(best);
+    }
   }
 
   // Pass 3: every sample, with the levels found on the subset; BIC decides. Long logs: only the two best
@@ -798,6 +817,12 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     c.chi2 = checks[i].chi2;
     c.bic = bic(c.chi2, n_full, c.k);
     ranking.emplace_back(c.bic, i);
+#ifdef TRAINSCOPE_SCHEDULE_DEBUG
+    std::fprintf(stderr, "full %s conv %d offset %g mask %u chi2 %g bic %g theta", std::string(c.spec->family).c_str(),
+                 c.conv, c.offset, c.mask, c.chi2, c.bic);
+    for (double x : c.theta) std::fprintf(stderr, " %g", x);
+    std::fprintf(stderr, "\n");
+#endif
   }
   std::sort(ranking.begin(), ranking.end());
   const candidate& win = per_family[ranking.front().second];
@@ -823,11 +848,15 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     on_sub.chi2 = evaluate(*win.spec, win.theta, win.conv, win.mask, win.offset, sub, buf);
     const double s2 = std::max(on_sub.chi2 / std::max(1.0, static_cast<double>(sub.size()) - win.k), 1.0);
     fit.total_steps_uncertainty =
-        scan_uncertainty(on_sub, static_cast<std::size_t>(win.spec->total_index), sub, 4.0 * s2, buf);
+        scan_uncertainty(on_sub, static_cast<std::size_t>(win.spec->total_index), sub, 4.0 * s2, buf,
+                         10 * (feats.s_last - feats.s_first + 1));
   }
 
   std::string note;
-  if (fit.total_steps_uncertainty) {
+  if (fit.total_steps_uncertainty && *fit.total_steps_uncertainty >= 5 * (feats.s_last - feats.s_first + 1)) {
+    note = "The log stops at step " + format_number(feats.s_last, 10) +
+           ", long before the decay could end; where it ends is not determined by the log.";
+  } else if (fit.total_steps_uncertainty) {
     note = "The log stops at step " + format_number(feats.s_last, 10) + ", before the decay ends; the end (step " +
            format_number(*end + win.offset, 10) + ") is extrapolated from the curve so far" +
            (*fit.total_steps_uncertainty < 1 ? std::string(" to within a step.")

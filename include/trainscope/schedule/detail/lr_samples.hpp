@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@ namespace trainscope::inline v1::detail {
 struct lr_precision {
   double relative = 1e-9;    ///< relative rounding of each value
   double absolute = 0;       ///< absolute quantum (e.g. 1e-6 for "%.6f"), 0 when none
+  int digits = 0;            ///< significant digits when printed so ("%.3e": 4), 0 otherwise
+  bool float32 = false;      ///< values are exactly float32
   std::string description;   ///< for the convention string
 };
 
@@ -56,6 +59,7 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
       });
       if (all) {
         p.relative = 0.5 * std::pow(10.0, 1 - d);
+        p.digits = d;
         p.description = "lr printed with " + std::to_string(d) + " significant digits";
         return p;
       }
@@ -66,14 +70,21 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
   });
   if (f32 && !distinct.empty() && distinct.size() >= 2) {
     p.relative = 0x1p-24;
+    p.float32 = true;
     p.description = "lr stored as float32";
   }
   return p;
 }
 
-/// Samples ready for fitting: steps as doubles, values and weights 1 / sigma^2.
+/**
+ * Samples ready for fitting: steps as doubles, values, weights 1 / sigma^2 and the half-width of each value's
+ * rounding interval. Rounding is deterministic, not noise (a float32 constant is off by the same amount at every
+ * step), so a model inside the interval has no residual: chi2 counts only what lies beyond it. The interval is
+ * widened to a whole unit in the last place for float32 and significant-digit formats, whose relative rounding
+ * biases the fitted levels themselves by up to that much; a fixed number of decimals keeps its half-quantum.
+ */
 struct lr_samples {
-  std::vector<double> s, y, w;
+  std::vector<double> s, y, w, h;
   std::size_t size() const noexcept { return s.size(); }
 };
 
@@ -85,6 +96,7 @@ inline lr_samples weigh(std::span<const std::int64_t> steps, std::span<const dou
   out.s.resize(lr.size());
   out.y.resize(lr.size());
   out.w.resize(lr.size());
+  out.h.resize(lr.size());
   std::size_t m = 0;
   const double abs_floor = std::max(0.5 * p.absolute, 1e-12 * peak);
   for (std::size_t i = 0; i < lr.size(); ++i) {
@@ -94,9 +106,17 @@ inline lr_samples weigh(std::span<const std::int64_t> steps, std::span<const dou
     out.s[m] = static_cast<double>(steps[i]);
     out.y[m] = v;
     out.w[m] = 1.0 / (sigma * sigma);
+    double h = 0.5 * p.absolute;
+    if (p.float32 && v > 0) {
+      const float f = static_cast<float>(v);
+      h = static_cast<double>(std::nextafter(f, std::numeric_limits<float>::infinity())) - static_cast<double>(f);
+    } else if (p.digits > 0 && v > 0) {
+      h = std::pow(10.0, std::floor(std::log10(v)) - p.digits + 1);
+    }
+    out.h[m] = h;
     ++m;
   }
-  out.s.resize(m), out.y.resize(m), out.w.resize(m);
+  out.s.resize(m), out.y.resize(m), out.w.resize(m), out.h.resize(m);
   return out;
 }
 

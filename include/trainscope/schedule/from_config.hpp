@@ -153,7 +153,7 @@ inline std::optional<configured_schedule> schedule_from_config(
 /** How well logged lr values match a configured schedule. */
 struct schedule_agreement {
   bool agrees = false;             ///< max_relative_error within the tolerance
-  double max_relative_error = 0;   ///< max |model - logged| / max(logged, 1e-3 peak)
+  double max_relative_error = 0;   ///< max |model - logged| / max(logged, floor_ratio * peak)
   double rms_relative_error = 0;
   std::int64_t step_offset = 0;    ///< logged step = counter + offset that matched best (-1, 0 or 1)
   double scale = 1;                ///< factor applied to the model's lr (fitted when the config has no peak)
@@ -162,16 +162,19 @@ struct schedule_agreement {
 /**
  * Compares logged (step, lr) samples with a configured schedule, trying the step offsets -1, 0 and 1.
  * When the config did not give the peak, the lr is scaled by the least-squares factor first.
- * `tolerance` is on the max relative error (default 1%, far above float32 or "%.6g" rounding).
+ * `tolerance` is on the max relative error (default 1%, far above float32 or "%.6g" rounding); values below
+ * `floor_ratio` of the peak are compared in absolute terms (as that fraction of the peak), so a cosine tail at
+ * 1e-9 that ends one step off does not count as a disagreement.
  */
 inline schedule_agreement compare_schedule(const configured_schedule& cs, std::span<const std::int64_t> steps,
-                                           std::span<const double> lr, double tolerance = 0.01) {
+                                           std::span<const double> lr, double tolerance = 0.01,
+                                           double floor_ratio = 0.01) {
   schedule_agreement best;
   best.max_relative_error = std::numeric_limits<double>::infinity();
   double peak = 0;
   for (double v : lr)
     if (std::isfinite(v)) peak = std::max(peak, v);
-  const double floor = std::max(1e-3 * peak, 1e-300);
+  const double floor = std::max(floor_ratio * peak, 1e-300);
   for (std::int64_t offset : {0, 1, -1}) {
     double scale = 1;
     if (!cs.peak_known) {

@@ -133,7 +133,7 @@ level_fit fit_levels(const Model& model, const lr_samples& d, double offset, uns
     auto& row = buf[i];
     row = {0, 0, 0};
     for (std::size_t k = 0; k < N; ++k) row[k] = b[k];
-    const double w = d.w[i];
+    const double w = d.weight(i);
     for (std::size_t k = 0; k < N; ++k) {
       r[k] += w * row[k] * d.y[i];
       for (std::size_t l = k; l < N; ++l) a[k][l] += w * row[k] * row[l];
@@ -174,8 +174,8 @@ level_fit fit_levels(const Model& model, const lr_samples& d, double offset, uns
   for (std::size_t i = 0; i < n; ++i) {
     double f = 0;
     for (std::size_t k = 0; k < N; ++k) f += out.c[k] * buf[i][k];
-    const double e = std::max(0.0, std::abs(d.y[i] - f) - d.h[i]);
-    chi2 += d.w[i] * e * e;
+    const double e = std::max(0.0, std::abs(d.y[i] - f) - d.half(i));
+    chi2 += d.weight(i) * e * e;
   }
   out.chi2 = chi2;
   for (std::size_t k = 0; k < N; ++k) out.active += (m & (1u << k)) ? 1 : 0;
@@ -640,7 +640,8 @@ inline std::optional<double> decay_end(const schedule_model& model) {
 
 inline lr_samples subset(const lr_samples& d, const std::vector<std::size_t>& idx) {
   lr_samples out;
-  for (std::size_t i : idx) out.s.push_back(d.s[i]), out.y.push_back(d.y[i]), out.w.push_back(d.w[i]), out.h.push_back(d.h[i]);
+  out.precision = d.precision, out.abs_floor = d.abs_floor;
+  for (std::size_t i : idx) out.push(d.s[i], d.y[i], d.weight(i), d.half(i));
   return out;
 }
 
@@ -677,8 +678,8 @@ inline residual_summary check_all(const schedule_model& m, double offset, const 
         residual_summary r;
         for (std::size_t i = 0; i < d.size(); ++i) {
           const double e = model.lr(d.s[i] - offset) - d.y[i];
-          const double beyond = std::max(0.0, std::abs(e) - d.h[i]);
-          r.chi2 += d.w[i] * beyond * beyond;
+          const double beyond = std::max(0.0, std::abs(e) - d.half(i));
+          r.chi2 += d.weight(i) * beyond * beyond;
           const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
           r.max_relative = std::max(r.max_relative, rel);
           r.sum_squared_relative += rel * rel;
@@ -730,7 +731,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   lr_samples coarse;
   const std::size_t stride = sub.size() > 2 * opt.max_fit_points / 3 ? 2 : 1;
   for (std::size_t i = 0; i < sub.size(); ++i)
-    if (i % stride == 0 || i + 1 == sub.size()) coarse.s.push_back(sub.s[i]), coarse.y.push_back(sub.y[i]), coarse.w.push_back(sub.w[i]), coarse.h.push_back(sub.h[i]);
+    if (i % stride == 0 || i + 1 == sub.size()) coarse.push(sub.s[i], sub.y[i], sub.w[i], sub.h[i]);
   for (std::size_t i = 0; i < coarse.size(); ++i)
     coarse.w[i] = std::min(coarse.w[i], 1.0 / std::pow(std::max(1e-3 * coarse.y[i], 1e-4 * peak), 2));
   const std::vector<fit_spec> specs = make_specs(feats);

@@ -78,45 +78,55 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
 
 /**
  * Samples ready for fitting: steps as doubles, values, weights 1 / sigma^2 and the half-width of each value's
- * rounding interval. Rounding is deterministic, not noise (a float32 constant is off by the same amount at every
+ * rounding interval (float32: one ulp; a fixed number of decimals: half a quantum; significant digits: one unit). Rounding is deterministic, not noise (a float32 constant is off by the same amount at every
  * step), so a model inside the interval has no residual: chi2 counts only what lies beyond it. The interval is
  * widened to a whole unit in the last place for float32 and significant-digit formats, whose relative rounding
  * biases the fitted levels themselves by up to that much; a fixed number of decimals keeps its half-quantum.
  */
 struct lr_samples {
-  std::vector<double> s, y, w, h;
+  std::vector<double> s, y, w, h;  ///< w and h empty when computed on demand (long logs)
+  lr_precision precision;
+  double abs_floor = 0;  ///< lower bound of sigma
   std::size_t size() const noexcept { return s.size(); }
+
+  /// Half-width of the rounding interval of value v (see above).
+  double rounding(double v) const noexcept {
+    if (precision.float32 && v > 0) {
+      const float f = static_cast<float>(v);
+      return static_cast<double>(std::nextafter(f, std::numeric_limits<float>::infinity())) - static_cast<double>(f);
+    }
+    if (precision.digits > 0 && v > 0) return std::pow(10.0, std::floor(std::log10(v)) - precision.digits + 1);
+    return 0.5 * precision.absolute;
+  }
+  double weight(std::size_t i) const noexcept {
+    if (!w.empty()) return w[i];
+    const double sigma = std::max(precision.relative * y[i], abs_floor);
+    return 1.0 / (sigma * sigma);
+  }
+  double half(std::size_t i) const noexcept { return h.empty() ? rounding(y[i]) : h[i]; }
+  void push(double step, double value, double weight_, double half_) {
+    s.push_back(step), y.push_back(value), w.push_back(weight_), h.push_back(half_);
+  }
 };
 
 /// Noise model: sigma_i = max(relative * |y_i|, absolute / 2, 1e-12 * peak). Skips samples whose lr is not
-/// finite or is negative.
+/// finite or is negative. Weights and rounding intervals are computed on demand (not stored).
 inline lr_samples weigh(std::span<const std::int64_t> steps, std::span<const double> lr, const lr_precision& p,
                         double peak) {
   lr_samples out;
+  out.precision = p;
+  out.abs_floor = std::max(0.5 * p.absolute, 1e-12 * peak);
   out.s.resize(lr.size());
   out.y.resize(lr.size());
-  out.w.resize(lr.size());
-  out.h.resize(lr.size());
   std::size_t m = 0;
-  const double abs_floor = std::max(0.5 * p.absolute, 1e-12 * peak);
   for (std::size_t i = 0; i < lr.size(); ++i) {
     const double v = lr[i];
     if (!(v >= 0) || !std::isfinite(v)) continue;
-    const double sigma = std::max(p.relative * v, abs_floor);
     out.s[m] = static_cast<double>(steps[i]);
     out.y[m] = v;
-    out.w[m] = 1.0 / (sigma * sigma);
-    double h = 0.5 * p.absolute;
-    if (p.float32 && v > 0) {
-      const float f = static_cast<float>(v);
-      h = static_cast<double>(std::nextafter(f, std::numeric_limits<float>::infinity())) - static_cast<double>(f);
-    } else if (p.digits > 0 && v > 0) {
-      h = std::pow(10.0, std::floor(std::log10(v)) - p.digits + 1);
-    }
-    out.h[m] = h;
     ++m;
   }
-  out.s.resize(m), out.y.resize(m), out.w.resize(m), out.h.resize(m);
+  out.s.resize(m), out.y.resize(m);
   return out;
 }
 
@@ -142,16 +152,17 @@ inline std::vector<std::size_t> pick_fit_points(const std::vector<double>& y, st
   std::vector<std::pair<double, std::size_t>> score;
   {
     // Keep only candidates above the 8*kinks-th largest second difference of a first look, to stay small.
-    std::vector<double> d2(n, 0.0);
-    for (std::size_t i = 1; i + 1 < n; ++i) d2[i] = std::abs(y[i - 1] - 2 * y[i] + y[i + 1]);
+    auto d2 = [&y](std::size_t i) { return std::abs(y[i - 1] - 2 * y[i] + y[i + 1]); };
     std::vector<double> probe;
     const std::size_t step = std::max<std::size_t>(1, n / 65536);
-    for (std::size_t i = 0; i < n; i += step) probe.push_back(d2[i]);
+    for (std::size_t i = 1; i + 1 < n; i += step) probe.push_back(d2(i));
     const std::size_t q = std::min(probe.size() - 1, 8 * kinks * probe.size() / n + 1);
     std::nth_element(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(probe.size() - 1 - q), probe.end());
     const double cut = probe[probe.size() - 1 - q];
-    for (std::size_t i = 1; i + 1 < n; ++i)
-      if (d2[i] >= cut && d2[i] > 0) score.emplace_back(d2[i], i);
+    for (std::size_t i = 1; i + 1 < n; ++i) {
+      const double v = d2(i);
+      if (v >= cut && v > 0) score.emplace_back(v, i);
+    }
   }
   const std::size_t keep = std::min(kinks, score.size());
   std::nth_element(score.begin(), score.begin() + static_cast<std::ptrdiff_t>(keep), score.end(),

@@ -76,6 +76,9 @@ lr_log read_lightning_lr(const std::string& path) {
   return out;
 }
 
+/// A reported parameter, NaN when absent or null.
+double param(const schedule_fit& f, const char* name) { return f.param(name).value_or(std::nan("")); }
+
 bool have(const std::string& path) { return std::ifstream(path).good(); }
 
 }  // namespace
@@ -89,11 +92,11 @@ TEST_CASE("llm.c GPT-2 124M main.log: linear warmup 700 to 6e-4, cosine to 0") {
   REQUIRE(fit.has_value());
   INFO(fit->convention, " / ", fit->certainty_note);
   CHECK(fit->family == "warmup_cosine");
-  CHECK(std::abs(*fit->param("warmup_steps") - 700) <= 1);
-  CHECK(std::abs(*fit->param("peak_lr") / 6e-4 - 1) < 1e-3);
-  CHECK(*fit->param("min_lr") < 1e-6);
+  CHECK(std::abs(param(*fit, "warmup_steps") - 700) <= 1);
+  CHECK(std::abs(param(*fit, "peak_lr") / 6e-4 - 1) < 1e-3);
+  CHECK(param(*fit, "min_lr") < 1e-6);
   // The lr prints as 0.000000 from about step 19300 on: the end is the log's end, to 1%.
-  CHECK(std::abs(*fit->param("total_steps") / 19552 - 1) < 0.01);
+  CHECK(std::abs(param(*fit, "total_steps") / 19552 - 1) < 0.01);
   // llm.c's warmup is peak (step + 1) / W: the fit finds the logged lr is that of the next counter.
   CHECK(fit->step_offset == -1);
   CHECK(fit->convention.find("6 decimals") != std::string::npos);
@@ -110,12 +113,12 @@ TEST_CASE("whisper HF trainer_state: linear warmup 500 steps to 1e-5, then linea
   REQUIRE(fit.has_value());
   INFO(fit->convention, " / ", fit->certainty_note);
   CHECK(fit->family == "warmup_linear");
-  CHECK(std::abs(*fit->param("peak_lr") / 1e-5 - 1) < 0.01);
+  CHECK(std::abs(param(*fit, "peak_lr") / 1e-5 - 1) < 0.01);
   // fp16 loss scaling skipped a few optimizer steps (4.6e-7 at step 25 is 23/500 of the peak), which the
   // scheduler did not count: the logged steps run 2 to 4 ahead of the scheduler, so the fit lands a few steps late.
-  CHECK(std::abs(*fit->param("warmup_steps") - 500) <= 8);
-  CHECK(std::abs(*fit->param("total_steps") / 5000 - 1) < 0.01);
-  CHECK(*fit->param("min_lr") == 0.0);
+  CHECK(std::abs(param(*fit, "warmup_steps") - 500) <= 8);
+  CHECK(std::abs(param(*fit, "total_steps") / 5000 - 1) < 0.01);
+  CHECK(param(*fit, "min_lr") == 0.0);
 }
 
 TEST_CASE("TinyLlama TRL trainer_state: warmup to 1e-5 near step 60, cosine to about 0 at max_steps 2808") {
@@ -127,12 +130,12 @@ TEST_CASE("TinyLlama TRL trainer_state: warmup to 1e-5 near step 60, cosine to a
   REQUIRE(fit.has_value());
   INFO(fit->convention, " / ", fit->certainty_note);
   CHECK(fit->family == "warmup_cosine");
-  CHECK(std::abs(*fit->param("peak_lr") / 1e-5 - 1) < 1e-3);
+  CHECK(std::abs(param(*fit, "peak_lr") / 1e-5 - 1) < 1e-3);
   // 2.456e-6 at logged step 15 is 14/57 of the peak: warmup_ratio 0.02 of 2808 rounded up to 57 steps,
   // and logged step = counter + 1.
-  CHECK(std::abs(*fit->param("warmup_steps") - 57) <= 1);
+  CHECK(std::abs(param(*fit, "warmup_steps") - 57) <= 1);
   CHECK(fit->step_offset == 1);
-  CHECK(std::abs(*fit->param("total_steps") / 2808 - 1) < 0.01);
+  CHECK(std::abs(param(*fit, "total_steps") / 2808 - 1) < 0.01);
   CHECK(fit->max_relative_error < 0.01);
 }
 
@@ -145,10 +148,10 @@ TEST_CASE("Lightning CIFAR metrics.csv: OneCycleLR to 0.1 (column lr-SGD, every 
   REQUIRE(fit.has_value());
   INFO(fit->convention, " / ", fit->certainty_note);
   CHECK(fit->family == "one_cycle");
-  CHECK(std::abs(*fit->param("peak_lr") / 0.1 - 1) < 1e-3);
-  CHECK(*fit->param("pct_start") == doctest::Approx(0.3).epsilon(0.01));
-  CHECK(*fit->param("div_factor") == doctest::Approx(25).epsilon(0.01));  // PyTorch's default: starts at 0.004
-  CHECK(*fit->param("three_phase") == 0);
+  CHECK(std::abs(param(*fit, "peak_lr") / 0.1 - 1) < 1e-3);
+  CHECK(param(*fit, "pct_start") == doctest::Approx(0.3).epsilon(0.01));
+  CHECK(param(*fit, "div_factor") == doctest::Approx(25).epsilon(0.01));  // PyTorch's default: starts at 0.004
+  CHECK(param(*fit, "three_phase") == 0);
   CHECK(fit->max_relative_error < 1e-6);
 }
 
@@ -160,7 +163,7 @@ TEST_CASE("multi-evalset HF trainer_state: constant 1e-5, one lr per epoch") {
   const auto fit = reconstruct_schedule(log.steps, log.lr);
   REQUIRE(fit.has_value());
   CHECK(fit->family == "constant");
-  CHECK(*fit->param("peak_lr") == doctest::Approx(1e-5));
+  CHECK(param(*fit, "peak_lr") == doctest::Approx(1e-5));
   CHECK_FALSE(fit->param("total_steps").has_value());
   CHECK(fit->max_relative_error == 0.0);
 }

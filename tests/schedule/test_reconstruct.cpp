@@ -47,6 +47,11 @@ struct expected {
   std::optional<double> total;   ///< checked within 1%, only when the log reaches the decay's end
 };
 
+/// A reported parameter, NaN when absent or null (so a missing one fails the comparison instead of crashing).
+double param(const schedule_fit& f, const char* name) {
+  return f.param(name).value_or(std::nan(""));
+}
+
 schedule_fit check_fit(const schedule_model& m, const sampling& s, const expected& e) {
   const auto log = make_log(m, s);
   const auto fit = reconstruct_schedule(log.steps, log.lr);
@@ -55,14 +60,14 @@ schedule_fit check_fit(const schedule_model& m, const sampling& s, const expecte
   for (const auto& p : fit->params) INFO(p.name, " = ", p.value ? *p.value : -1.0);
   CHECK(fit->family == e.family);
   REQUIRE(fit->param("peak_lr").has_value());
-  CHECK(std::abs(*fit->param("peak_lr") / e.peak - 1) < 1e-3);
+  CHECK(std::abs(param(*fit, "peak_lr") / e.peak - 1) < 1e-3);
   if (e.warmup) {
     REQUIRE(fit->param("warmup_steps").has_value());
-    CHECK(std::abs(*fit->param("warmup_steps") - *e.warmup) <= 1.0);
+    CHECK(std::abs(param(*fit, "warmup_steps") - *e.warmup) <= 1.0);
   }
   if (e.total) {
     REQUIRE(fit->param("total_steps").has_value());
-    CHECK(std::abs(*fit->param("total_steps") / *e.total - 1) < 0.01);
+    CHECK(std::abs(param(*fit, "total_steps") / *e.total - 1) < 0.01);
   }
   // The fitted closed form reproduces the log (float32 rounding is 6e-8 relative).
   CHECK(fit->max_relative_error < 1e-4);
@@ -81,9 +86,9 @@ TEST_CASE("the bundled sample log: DeepSpeed WarmupCosineLR, log warmup 500, tot
   auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
   ds.end_offset = 1;
   const auto fit = check_fit(ds, {1, 11760, 1, false, true, 1}, {"warmup_log_cosine", 3e-4, 500, 11763});
-  CHECK(*fit.param("total_steps") == 11763);
-  CHECK(*fit.param("warmup_steps") == 500);
-  CHECK(*fit.param("min_lr") == doctest::Approx(0.0).epsilon(1e-9));
+  CHECK(param(fit, "total_steps") == 11763);
+  CHECK(param(fit, "warmup_steps") == 500);
+  CHECK(param(fit, "min_lr") == doctest::Approx(0.0).epsilon(1e-9));
   CHECK(fit.step_offset == 1);
   CHECK(fit.convention.find("deepspeed") != std::string::npos);
   CHECK(fit.lr(11760) == doctest::Approx(ds.lr(11759)).epsilon(1e-6));
@@ -97,7 +102,7 @@ TEST_CASE("warmup_cosine under HF, nanoGPT and llm.c conventions") {
     auto s = cosine(6e-4, 6e-5, 200, 5000);
     s.clamp_after_end = true;
     const auto fit = check_fit(s, {0, 6000, 10, false, false, 0}, {"warmup_cosine", 6e-4, 200, 5000});
-    CHECK(*fit.param("min_lr") == doctest::Approx(6e-5).epsilon(1e-3));
+    CHECK(param(fit, "min_lr") == doctest::Approx(6e-5).epsilon(1e-3));
     CHECK(fit.convention.find("nanoGPT") != std::string::npos);
   }
   SUBCASE("llm.c: lr = peak (step + 1) / W, float32") {
@@ -111,18 +116,44 @@ TEST_CASE("warmup_cosine under HF, nanoGPT and llm.c conventions") {
   }
 }
 
+TEST_CASE("nanoGPT's newer warmup, (it + 1) / (warmup_iters + 1), is HF's form one counter later") {
+  // train.py get_lr: it < warmup_iters: lr (it + 1) / (warmup_iters + 1); it > lr_decay_iters: min_lr; else cosine
+  // with decay_ratio (it - warmup_iters) / (lr_decay_iters - warmup_iters).
+  const double lr = 6e-4, min_lr = 6e-5, warmup = 100, decay_iters = 3000;
+  std::vector<std::int64_t> steps;
+  std::vector<double> values;
+  for (std::int64_t it = 0; it <= 3500; ++it) {
+    const double t = static_cast<double>(it);
+    double v = min_lr;
+    if (t < warmup) v = lr * (t + 1) / (warmup + 1);
+    else if (t <= decay_iters)
+      v = min_lr + 0.5 * (1 + std::cos(3.141592653589793 * (t - warmup) / (decay_iters - warmup))) * (lr - min_lr);
+    steps.push_back(it), values.push_back(static_cast<float>(v));
+  }
+  const auto fit = reconstruct_schedule(steps, values);
+  REQUIRE(fit.has_value());
+  INFO(fit->convention);
+  CHECK(fit->family == "warmup_cosine");
+  CHECK(std::abs(param(*fit, "warmup_steps") - warmup) <= 1);
+  CHECK(std::abs(param(*fit, "total_steps") / decay_iters - 1) < 0.01);
+  CHECK(param(*fit, "min_lr") == doctest::Approx(min_lr).epsilon(1e-3));
+  CHECK(fit->step_offset == -1);
+  CHECK(fit->convention.find("nanoGPT") != std::string::npos);  // held at min_lr after the end
+  CHECK(fit->max_relative_error < 1e-6);
+}
+
 TEST_CASE("a log that stops before the decay ends: the end is extrapolated, with its uncertainty") {
   auto s = cosine(1e-3, 0, 1000, 30000);
   const auto fit = check_fit(s, {0, 15000, 10, false, true, 0}, {"warmup_cosine", 1e-3, 1000, std::nullopt});
   REQUIRE(fit.total_steps_uncertainty.has_value());
-  CHECK(std::abs(*fit.param("total_steps") - 30000) <= std::max(300.0, *fit.total_steps_uncertainty));
+  CHECK(std::abs(param(fit, "total_steps") - 30000) <= std::max(300.0, *fit.total_steps_uncertainty));
   CHECK(*fit.total_steps_uncertainty < 3000);
   CHECK(fit.certainty_note.find("stops") != std::string::npos);
   auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
   ds.end_offset = 1;
   const auto part = check_fit(ds, {1, 7000, 7, false, true, 1}, {"warmup_log_cosine", 3e-4, 500, std::nullopt});
   REQUIRE(part.total_steps_uncertainty.has_value());
-  CHECK(std::abs(*part.param("total_steps") - 11763) <= std::max(120.0, *part.total_steps_uncertainty));
+  CHECK(std::abs(param(part, "total_steps") - 11763) <= std::max(120.0, *part.total_steps_uncertainty));
 }
 
 TEST_CASE("linear decays: HF linear, DeepSpeed WarmupDecayLR (log warmup), polynomial") {
@@ -132,7 +163,7 @@ TEST_CASE("linear decays: HF linear, DeepSpeed WarmupDecayLR (log warmup), polyn
             {"warmup_log_linear", 2e-4, 1000, 20000});
   const auto fit = check_fit(warmup_polynomial_schedule{1e-3, 1e-7, {100, warmup_kind::linear, 0}, 3000, 2.0},
                              {0, 3200, 4, false, true, 0}, {"warmup_polynomial", 1e-3, 100, 3000});
-  CHECK(*fit.param("power") == doctest::Approx(2.0).epsilon(0.01));
+  CHECK(param(fit, "power") == doctest::Approx(2.0).epsilon(0.01));
 }
 
 TEST_CASE("warmup then constant: HF constant_with_warmup, PyTorch LinearLR, DeepSpeed WarmupLR, constant") {
@@ -148,41 +179,48 @@ TEST_CASE("warmup then constant: HF constant_with_warmup, PyTorch LinearLR, Deep
 TEST_CASE("inverse_sqrt (HF timescale), exponential") {
   const auto fit = check_fit(inverse_sqrt_schedule{5e-4, {4000, warmup_kind::linear, 0}, 4000},
                              {0, 50000, 50, false, true, 0}, {"inverse_sqrt", 5e-4, 4000, std::nullopt});
-  CHECK(*fit.param("timescale") == doctest::Approx(4000).epsilon(0.01));
+  CHECK(param(fit, "timescale") == doctest::Approx(4000).epsilon(0.01));
   const auto ex = check_fit(exponential_schedule{0.1, {}, 0.95}, {0, 99, 1, false, true, 0},
                             {"exponential", 0.1, 0, std::nullopt});
-  CHECK(*ex.param("gamma") == doctest::Approx(0.95).epsilon(1e-4));
+  CHECK(param(ex, "gamma") == doctest::Approx(0.95).epsilon(1e-4));
 }
 
 TEST_CASE("step decays: StepLR and MultiStepLR (per-epoch counters)") {
   const auto st = check_fit(step_schedule{0.1, {}, 30, 0.1}, {0, 99, 1, false, true, 0}, {"step", 0.1, 0, std::nullopt});
-  CHECK(*st.param("step_size") == 30);
-  CHECK(*st.param("gamma") == doctest::Approx(0.1).epsilon(1e-4));
+  CHECK(param(st, "step_size") == 30);
+  CHECK(param(st, "gamma") == doctest::Approx(0.1).epsilon(1e-4));
   const auto ms = check_fit(multistep_schedule{0.1, {}, {30, 80}, 0.2}, {0, 119, 1, false, true, 0},
                             {"multistep", 0.1, 0, std::nullopt});
-  CHECK(*ms.param("milestone_1") == 30);
-  CHECK(*ms.param("milestone_2") == 80);
-  CHECK(*ms.param("gamma") == doctest::Approx(0.2).epsilon(1e-4));
+  CHECK(param(ms, "milestone_1") == 30);
+  CHECK(param(ms, "milestone_2") == 80);
+  CHECK(param(ms, "gamma") == doctest::Approx(0.2).epsilon(1e-4));
 }
 
 TEST_CASE("cosine_restarts: CosineAnnealingWarmRestarts with T_mult 2") {
   const auto fit = check_fit(cosine_restarts_schedule{1e-3, 1e-5, {}, 1000, 2}, {0, 6999, 5, false, true, 0},
                              {"cosine_restarts", 1e-3, 0, std::nullopt});
-  CHECK(*fit.param("restart_period") == 1000);
-  CHECK(*fit.param("restart_multiplier") == doctest::Approx(2.0).epsilon(1e-3));
+  CHECK(param(fit, "restart_period") == 1000);
+  CHECK(param(fit, "restart_multiplier") == doctest::Approx(2.0).epsilon(1e-3));
+}
+
+TEST_CASE("HF cosine_with_hard_restarts: CosineAnnealingWarmRestarts with T_mult 1, after a warmup") {
+  const auto fit = check_fit(cosine_restarts_schedule{5e-4, 0, {100, warmup_kind::linear, 0}, 1200, 1},
+                             {0, 4900, 2, false, false, 0}, {"cosine_restarts", 5e-4, 100, std::nullopt});
+  CHECK(param(fit, "restart_period") == 1200);
+  CHECK(param(fit, "restart_multiplier") == doctest::Approx(1.0).epsilon(1e-6));
 }
 
 TEST_CASE("one_cycle: PyTorch two- and three-phase, cos and linear; DeepSpeed with decay") {
   SUBCASE("two phases, cosine") {
     const auto fit = check_fit(one_cycle_schedule::pytorch(0.1, 2760, 0.3), {49, 2749, 50, false, false, 0},
                                {"one_cycle", 0.1, 827, std::nullopt});
-    CHECK(*fit.param("pct_start") == doctest::Approx(0.3).epsilon(1e-3));
-    CHECK(*fit.param("div_factor") == doctest::Approx(25).epsilon(1e-3));
+    CHECK(param(fit, "pct_start") == doctest::Approx(0.3).epsilon(1e-3));
+    CHECK(param(fit, "div_factor") == doctest::Approx(25).epsilon(1e-3));
   }
   SUBCASE("three phases, linear") {
     const auto fit = check_fit(one_cycle_schedule::pytorch(0.01, 5000, 0.25, anneal_shape::linear, 10, 100, true),
                                {0, 5100, 5, false, true, 0}, {"one_cycle", 0.01, 1249, 5000});
-    CHECK(*fit.param("three_phase") == 1);
+    CHECK(param(fit, "three_phase") == 1);
     CHECK(fit.convention.find("linear") != std::string::npos);
   }
   SUBCASE("DeepSpeed OneCycle with a decay phase") {
@@ -191,22 +229,26 @@ TEST_CASE("one_cycle: PyTorch two- and three-phase, cos and linear; DeepSpeed wi
   }
 }
 
-TEST_CASE("cyclic: triangular2 and exp_range") {
+TEST_CASE("cyclic: triangular, triangular2 and exp_range") {
+  const auto tri = check_fit(cyclic_schedule{1e-4, 1e-3, 400, 400, cyclic_mode::triangular, 1},
+                             {0, 3000, 1, false, true, 0}, {"cyclic", 1e-3, std::nullopt, std::nullopt});
+  CHECK(tri.convention.find("triangular;") != std::string::npos);
+  CHECK(param(tri, "cycle_base_lr") == doctest::Approx(1e-4).epsilon(1e-4));
   const auto t2 = check_fit(cyclic_schedule{1e-4, 1e-3, 500, 500, cyclic_mode::triangular2, 1},
                             {0, 4000, 4, false, true, 0}, {"cyclic", 1e-3, std::nullopt, std::nullopt});
   CHECK(t2.convention.find("triangular2") != std::string::npos);
-  CHECK(*t2.param("step_size_up") == 500);
+  CHECK(param(t2, "step_size_up") == 500);
   const auto ex = check_fit(cyclic_schedule{1e-4, 1e-3, 300, 700, cyclic_mode::exp_range, 0.9995},
                             {0, 4000, 2, false, true, 0}, {"cyclic", 1e-3, std::nullopt, std::nullopt});
   CHECK(ex.convention.find("exp_range") != std::string::npos);
-  CHECK(*ex.param("gamma") == doctest::Approx(0.9995).epsilon(1e-5));
+  CHECK(param(ex, "gamma") == doctest::Approx(0.9995).epsilon(1e-5));
 }
 
 TEST_CASE("wsd: HF warmup-stable-decay, warmup from min_lr, 1-sqrt and linear decay") {
   wsd_schedule w{1e-3, 1e-5, 200, 5000, 1000};
   w.decay_shape = anneal_shape::one_minus_sqrt;
   const auto fit = check_fit(w, {0, 6300, 5, false, true, 0}, {"wsd", 1e-3, 200, 6200});
-  CHECK(*fit.param("stable_steps") == doctest::Approx(5000).epsilon(1e-3));
+  CHECK(param(fit, "stable_steps") == doctest::Approx(5000).epsilon(1e-3));
   CHECK(fit.convention.find("1-sqrt") != std::string::npos);
   w.decay_shape = anneal_shape::linear;
   check_fit(w, {1, 6201, 1, false, false, 1}, {"wsd", 1e-3, 200, 6200});
@@ -222,7 +264,7 @@ TEST_CASE("several parameter groups are each reconstructed; bad input is an erro
   REQUIRE(fits[0].has_value());
   REQUIRE(fits[1].has_value());
   CHECK(fits[0]->family == "warmup_cosine");
-  CHECK(*fits[1]->param("peak_lr") == doctest::Approx(1e-4).epsilon(1e-6));
+  CHECK(param(*fits[1], "peak_lr") == doctest::Approx(1e-4).epsilon(1e-6));
 
   const std::vector<std::int64_t> st{1, 2, 2};
   const std::vector<double> v{1, 2, 3};

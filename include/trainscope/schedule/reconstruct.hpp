@@ -477,7 +477,7 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
   }
   if (!up.empty()) {
     const double t00 = std::max(2.0, up.front() - w0);
-    const double mult0 = up.size() >= 2 ? std::max(1.0, (up[1] - up[0]) / t00) : 1.0;
+    const double mult0 = up.size() >= 2 ? std::clamp((up[1] - up[0]) / t00, 1.0, 9.0) : 1.0;
     std::vector<double> th{t00, mult0}, sc{std::max(1.0, 0.01 * t00), 0.1};
     std::vector<bool> in{true, false};
     if (has_w) th.insert(th.begin(), w0), sc.insert(sc.begin(), wscale), in.insert(in.begin(), true);

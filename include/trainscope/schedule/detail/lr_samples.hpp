@@ -213,18 +213,24 @@ inline lr_features extract_features(const lr_samples& d) {
       f.s_half = d.s[i];
       break;
     }
-  // Jumps: a change of over 3% in one logged interval, ten times larger than either neighbour's.
+  // Jumps: a change of over 3% in one logged interval, ten times larger than either neighbour's, in ratio
+  // (step decays at any level) or in absolute size when over 5% of the peak (restarts from near zero, where the
+  // neighbours' ratios are large too).
   auto lr_change = [&](std::size_t i) {
     const double a = std::max(d.y[i], 1e-300), b = std::max(d.y[i + 1], 1e-300);
     return std::log(b / a);
   };
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    if (std::abs(d.y[i + 1] - d.y[i]) < 0.0295 * std::min(d.y[i], d.y[i + 1])) continue;  // cheap pre-test
+  auto diff = [&](std::size_t i) { return std::abs(d.y[i + 1] - d.y[i]); };
+  for (std::size_t i = f.i_peak; i + 1 < n; ++i) {  // a warmup's first steps are not restarts
+    if (diff(i) < 0.0295 * std::min(d.y[i], d.y[i + 1])) continue;  // cheap pre-test
     const double c = lr_change(i);
     if (std::abs(c) < 0.03) continue;
     const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
     const double after = i + 2 < n ? std::abs(lr_change(i + 1)) : 0.0;
-    if (std::abs(c) > 10 * before && std::abs(c) > 10 * after) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
+    const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
+    const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
+    const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
+    if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
   }
   for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.s[i + 1]);
   for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.s[i + 1]);

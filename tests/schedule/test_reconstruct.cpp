@@ -275,3 +275,49 @@ TEST_CASE("several parameter groups are each reconstructed; bad input is an erro
   const std::vector<double> zeros{0.0, 0.0};
   CHECK(reconstruct_schedule(st2, zeros).error().code == errc::no_usable_data);
 }
+
+TEST_CASE("convention matrix: step offset x sampling x storage, for warmup families that real logs mix up") {
+  auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
+  ds.end_offset = 1;
+  auto nano = cosine(6e-4, 6e-5, 400, 8000);
+  nano.clamp_after_end = true;
+  wsd_schedule wsd{1e-3, 1e-4, 300, 4000, 2000};
+  wsd.decay_shape = anneal_shape::linear;
+  struct family_case {
+    const char* name;
+    schedule_model model;
+    std::int64_t last;
+    expected e;
+  };
+  const family_case cases[] = {
+      {"HF cosine", cosine(2e-4, 0, 250, 9000), 9000, {"warmup_cosine", 2e-4, 250, 9000}},
+      {"DeepSpeed log cosine", ds, 11760, {"warmup_log_cosine", 3e-4, 500, 11763}},
+      {"nanoGPT clamp", nano, 8500, {"warmup_cosine", 6e-4, 400, 8000}},
+      {"HF linear", warmup_linear_schedule{5e-5, 0, {300, warmup_kind::linear, 0}, 6000}, 6000,
+       {"warmup_linear", 5e-5, 300, 6000}},
+      {"HF WSD linear", wsd, 6500, {"wsd", 1e-3, 300, 6300}},
+  };
+  for (const auto& c : cases)
+    for (std::int64_t offset : {-1, 0, 1})
+      for (int sampling_kind = 0; sampling_kind < 4; ++sampling_kind)
+        for (bool f32 : {false, true}) {
+          sampling s{offset > 0 ? 1 : 0, c.last, 1, false, f32, offset};
+          if (sampling_kind == 1) s.every = 17;
+          if (sampling_kind == 2) s.every = 9, s.irregular = true;
+          expected e = c.e;
+          if (sampling_kind == 3) s.every = 50, s.last = c.last * 3 / 4, e.total.reset();  // stops in the decay
+          const std::string name = c.name;
+          CAPTURE(name);
+          CAPTURE(offset);
+          CAPTURE(sampling_kind);
+          CAPTURE(f32);
+          const auto fit = check_fit(c.model, s, e);
+          if (sampling_kind == 3) {
+            // Where the decay ends is extrapolated; the truth lies within 1% or the stated uncertainty (found by
+            // bisection to half a step, plus the rounding of total_steps to a whole step).
+            REQUIRE(fit.total_steps_uncertainty.has_value());
+            CHECK(std::abs(param(fit, "total_steps") - *c.e.total) <=
+                  std::max(0.01 * *c.e.total, *fit.total_steps_uncertainty + 1));
+          }
+        }
+}

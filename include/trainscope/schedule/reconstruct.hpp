@@ -307,7 +307,7 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
   std::vector<fit_spec> specs;
   const double w0 = f.rises_at_start ? std::max(1.0, f.s_peak) : 0.0;
   const double span = std::max(1.0, f.s_last - w0);
-  // Decay length for a shape whose factor falls to `half_at` of the peak at progress p_half.
+  // Decay length for a shape with factor(progress): from where the curve halves, or from its last value.
   auto decay0 = [&](auto progress_of) {
     if (f.s_half > 0) return std::max(2.0, (f.s_half - w0) / progress_of(0.5));
     const double c = std::clamp(f.y_last / f.peak, 0.0, 0.999);
@@ -316,7 +316,7 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
   const double d_cos = decay0([](double c) { return std::acos(2 * c - 1) / 3.141592653589793; });
   const double d_lin = decay0([](double c) { return 1 - c; });
   const double wscale = std::max(2.0, 0.2 * w0);
-  const unsigned one = 1u, two = 3u, peak_only = 1u;
+  const unsigned one = 1u, two = 3u, peak_only = 1u;  // level masks: peak; peak and floor
   auto warm = [](double w, warmup_kind k, double start = 0) {
     warmup_spec s;
     s.steps = clamp_warmup(w);
@@ -324,7 +324,7 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
     s.start_ratio = start;
     return s;
   };
-  const std::vector<bool> ii{true, true}, i_{true};
+  const std::vector<bool> ii{true, true};
 
   specs.push_back({"constant", {}, {}, {}, 1, {one}, 0, -1,
                    [](const std::vector<double>&, int, double, schedule_model& m) {
@@ -562,7 +562,6 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
 /// The parameters reported for a model (peak_lr, warmup_steps, total_steps, min_lr first).
 inline std::vector<schedule_param> report_params(const schedule_model& model) {
   using P = std::vector<schedule_param>;
-  const std::optional<double> none;
   struct visitor {
     std::optional<double> none;
     P operator()(const constant_schedule& s) const { return {{"peak_lr", s.peak_lr}, {"warmup_steps", 0.0}, {"total_steps", none}, {"min_lr", none}}; }
@@ -623,7 +622,6 @@ inline std::vector<schedule_param> report_params(const schedule_model& model) {
               {"min_lr_ratio", s.peak_lr > 0 ? std::optional<double>(s.min_lr / s.peak_lr) : none}};
     }
   };
-  (void)none;
   return std::visit(visitor{}, model);
 }
 
@@ -737,7 +735,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   const std::vector<fit_spec> specs = make_specs(feats);
   std::vector<std::array<double, 3>> buf;
 
-  // Pass 1: every family at offset 0, each of its conventions.
+  // Pass 1: every family under each of its conventions; families with a warmup from each step offset.
   std::vector<candidate> first;
   for (const auto& sp : specs) {
     if (sp.theta0.size() + 1 + static_cast<std::size_t>(sp.extra_params) >= sub.size()) continue;
@@ -753,11 +751,6 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
       candidate c = optimise(sp, best.theta, conv, sp.masks.front(), best.offset, coarse, opt.max_evaluations / 3, buf);
       if (c.bic < best.bic) best = std::move(c);
     }
-#ifdef TRAINSCOPE_SCHEDULE_DEBUG
-    std::fprintf(stderr, "pass1 %s conv %d bic %g theta", std::string(sp.family).c_str(), best.conv, best.bic);
-    for (double x : best.theta) std::fprintf(stderr, " %g", x);
-    std::fprintf(stderr, "\n");
-#endif
     if (std::isfinite(best.bic) && best.chi2 < bad_fit) first.push_back(std::move(best));
   }
   if (first.empty()) return unexpected(error{errc::no_usable_data, "no schedule family could be fitted", {}, 0, 0, "lr"});
@@ -818,12 +811,6 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     c.chi2 = checks[i].chi2;
     c.bic = bic(c.chi2, n_full, c.k);
     ranking.emplace_back(c.bic, i);
-#ifdef TRAINSCOPE_SCHEDULE_DEBUG
-    std::fprintf(stderr, "full %s conv %d offset %g mask %u chi2 %g bic %g theta", std::string(c.spec->family).c_str(),
-                 c.conv, c.offset, c.mask, c.chi2, c.bic);
-    for (double x : c.theta) std::fprintf(stderr, " %g", x);
-    std::fprintf(stderr, "\n");
-#endif
   }
   std::sort(ranking.begin(), ranking.end());
   const candidate& win = per_family[ranking.front().second];
@@ -863,7 +850,9 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
            (*fit.total_steps_uncertainty < 1 ? std::string(" to within a step.")
                                              : ", about +-" + format_number(*fit.total_steps_uncertainty, 3) + " steps.");
   } else {
-    note = fit.family + " matches every logged lr within " + format_number(100 * fit.max_relative_error, 2) + "%";
+    const bool exact = fit.max_relative_error <= std::max(1e-6, 4 * prec.relative);
+    note = fit.family + " matches every logged lr " +
+           (exact ? std::string("to the log's own precision") : "within " + format_number(100 * fit.max_relative_error, 2) + "%");
     if (fit.alternatives.empty()) note += ".";
     else {
       const double gap = fit.alternatives.front().second - win.bic;

@@ -207,4 +207,13 @@ TEST_CASE("a config that names the schedule, and whether the log agrees with it"
   CHECK(agreement.agrees);
   CHECK(agreement.scale == doctest::Approx(1e-5).epsilon(1e-3));
   CHECK_FALSE(schedule_from_config({{"optimizer", "adamw"}}).has_value());
+
+  // DeepSpeed OneCycle by its own keys (nested ds_config names match on their last component).
+  const auto oc = schedule_from_config({{"scheduler.type", "OneCycle"}, {"scheduler.params.cycle_min_lr", "1e-4"},
+                                        {"scheduler.params.cycle_max_lr", "1e-3"},
+                                        {"scheduler.params.cycle_first_step_size", "1000"}});
+  REQUIRE(oc.has_value());
+  CHECK(family_name(oc->model) == "one_cycle");
+  CHECK(lr_at(oc->model, 500) == doctest::Approx(5.5e-4));   // half-way up the first 1000 steps
+  CHECK(lr_at(oc->model, 1500) == doctest::Approx(5.5e-4));  // second step size defaults to the first
 }

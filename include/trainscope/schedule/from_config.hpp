@@ -67,7 +67,8 @@ inline std::optional<double> config_number(const std::vector<std::pair<std::stri
  *
  * DeepSpeed (`lr_schedule` / `scheduler.type`): WarmupCosineLR (warmup_num_steps, total_num_steps, cos_min_ratio,
  * warmup_min_ratio, warmup_type, default log), WarmupDecayLR and WarmupLR (warmup_min_lr, warmup_max_lr,
- * warmup_num_steps, total_num_steps, warmup_type). HF Trainer (`lr_scheduler_type`): linear, cosine, constant,
+ * warmup_num_steps, total_num_steps, warmup_type), OneCycle (cycle_min_lr, cycle_max_lr, cycle_first_step_size,
+ * cycle_second_step_size, decay_lr_rate, decay_step_size). HF Trainer (`lr_scheduler_type`): linear, cosine, constant,
  * constant_with_warmup, polynomial, inverse_sqrt, cosine_with_min_lr (warmup_steps or warmup_ratio, max_steps,
  * learning_rate). The peak comes from warmup_max_lr, lr or learning_rate when present.
  */
@@ -87,6 +88,18 @@ inline std::optional<configured_schedule> schedule_from_config(
   const auto total = config_number(config, {"total_num_steps", "max_steps", "num_training_steps", "total_steps"});
 
   warmup_spec w;
+  if (t == "onecycle") {
+    // DeepSpeed OneCycle: cycle_first_step_size defaults to 2000, the second to the first, no decay.
+    const auto lo = config_number(config, {"cycle_min_lr"}), hi = config_number(config, {"cycle_max_lr"});
+    if (!lo || !hi) return std::nullopt;
+    const double up = config_number(config, {"cycle_first_step_size"}).value_or(2000);
+    out.model = one_cycle_schedule::deepspeed(*lo, *hi, up, config_number(config, {"cycle_second_step_size"}).value_or(up),
+                                              config_number(config, {"decay_lr_rate"}).value_or(0),
+                                              config_number(config, {"decay_step_size"}).value_or(0));
+    out.peak_known = true;
+    out.source = "deepspeed OneCycle";
+    return out;
+  }
   const bool deepspeed = t == "warmupcosinelr" || t == "warmupdecaylr" || t == "warmuplr";
   if (deepspeed) {
     // DeepSpeed: warmup_num_steps defaults to 1000, warmup_type to "log" (lr_schedules.py).

@@ -118,7 +118,7 @@ TEST_CASE("whisper HF trainer_state: linear warmup 500 steps to 1e-5, then linea
   // scheduler did not count: the logged steps run 2 to 4 ahead of the scheduler, so the fit lands a few steps late.
   CHECK(std::abs(param(*fit, "warmup_steps") - 500) <= 8);
   CHECK(std::abs(param(*fit, "total_steps") / 5000 - 1) < 0.01);
-  CHECK(param(*fit, "min_lr") == 0.0);
+  CHECK(param(*fit, "min_lr") < 1e-3 * 1e-5);  // decays to 0 (the skipped steps blur the very end)
 }
 
 TEST_CASE("TinyLlama TRL trainer_state: warmup to 1e-5 near step 60, cosine to about 0 at max_steps 2808") {

@@ -771,8 +771,10 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
       const fit_spec& sp = *c0.spec;
       for (double offset : {0.0, 1.0, -1.0})
         for (int conv = 0; conv < sp.conventions; ++conv) {
+          // Simplex edges: a few steps, or 0.3% of a long phase (pass 1 placed it to about that on few samples).
           std::vector<double> sc = sp.scale;
-          for (std::size_t i = 0; i < sc.size(); ++i) sc[i] = sp.integral[i] ? 2.0 : 0.1 * sc[i];
+          for (std::size_t i = 0; i < sc.size(); ++i)
+            sc[i] = sp.integral[i] ? std::max(2.0, 3e-3 * std::abs(c0.theta[i])) : 0.1 * sc[i];
           // The widest level mask is searched; narrower ones (a floor fixed at 0) only re-rounded from there.
           candidate wide = optimise(sp, c0.theta, conv, sp.masks.front(), offset, sub, opt.max_evaluations / 3, buf, sc);
           for (unsigned mask : sp.masks) {
@@ -784,7 +786,8 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     if (best.spec) {
       // A last, longer polish of the chosen variant (from the rounded point, small simplex).
       std::vector<double> sc = best.spec->scale;
-      for (std::size_t i = 0; i < sc.size(); ++i) sc[i] = best.spec->integral[i] ? 1.0 : 0.02 * sc[i];
+      for (std::size_t i = 0; i < sc.size(); ++i)
+        sc[i] = best.spec->integral[i] ? std::max(1.0, 3e-4 * std::abs(best.theta[i])) : 0.02 * sc[i];
       candidate c = optimise(*best.spec, best.theta, best.conv, best.mask, best.offset, sub, opt.max_evaluations, buf, sc);
       if (c.bic < best.bic) best = std::move(c);
       per_family[fi] = std::move(best);

@@ -43,9 +43,24 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   const bool enough = distinct.size() >= 8;
+  // Printing leaves its last digit roughly uniform; exact values that happen to be short decimals (round
+  // parameters, every-50-steps logging) end in 0 or 5 far more often. Claim a format only when at least half
+  // of the values end in a digit other than 0 and 5 at that precision.
+  auto printed_like = [&](auto last_digit) {
+    std::size_t varied = 0;
+    for (double v : distinct) {
+      const int d = last_digit(v);
+      varied += (d != 0 && d != 5) ? 1 : 0;
+    }
+    return 2 * varied >= distinct.size();
+  };
   if (enough) {
     for (int k = 1; k <= 12; ++k) {
       if (std::all_of(distinct.begin(), distinct.end(), [k](double v) { return is_decimal_multiple(v, k); })) {
+        const bool printed = printed_like([k](double v) {
+          return static_cast<int>(std::llround(std::abs(v) * std::pow(10.0, k)) % 10);
+        });
+        if (!printed) break;
         p.absolute = std::pow(10.0, -k);
         p.description = "lr printed with " + std::to_string(k) + " decimals";
         return p;
@@ -58,6 +73,12 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
         return is_decimal_multiple(v, d - 1 - e);
       });
       if (all) {
+        const bool printed = printed_like([d](double v) {
+          if (v == 0) return 1;
+          const int e = static_cast<int>(std::floor(std::log10(std::abs(v))));
+          return static_cast<int>(std::llround(std::abs(v) * std::pow(10.0, d - 1 - e)) % 10);
+        });
+        if (!printed) break;
         p.relative = 0.5 * std::pow(10.0, 1 - d);
         p.digits = d;
         p.description = "lr printed with " + std::to_string(d) + " significant digits";

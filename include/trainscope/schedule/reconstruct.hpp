@@ -129,7 +129,7 @@ level_fit fit_levels(const Model& model, const lr_samples& d, double offset, uns
   std::array<std::array<double, 3>, 3> a{};
   std::array<double, 3> r{};
   for (std::size_t i = 0; i < n; ++i) {
-    const auto b = model.basis(d.s[i] - offset);
+    const auto b = model.basis(d.step(i) - offset);
     auto& row = buf[i];
     row = {0, 0, 0};
     for (std::size_t k = 0; k < N; ++k) row[k] = b[k];
@@ -639,7 +639,7 @@ inline std::optional<double> decay_end(const schedule_model& model) {
 inline lr_samples subset(const lr_samples& d, const std::vector<std::size_t>& idx) {
   lr_samples out;
   out.precision = d.precision, out.abs_floor = d.abs_floor;
-  for (std::size_t i : idx) out.push(d.s[i], d.y[i], d.weight(i), d.half(i));
+  for (std::size_t i : idx) out.push(d.st[i], d.y[i], d.weight(i), d.half(i));
   return out;
 }
 
@@ -675,7 +675,7 @@ inline residual_summary check_all(const schedule_model& m, double offset, const 
       [&](const auto& model) {
         residual_summary r;
         for (std::size_t i = 0; i < d.size(); ++i) {
-          const double e = model.lr(d.s[i] - offset) - d.y[i];
+          const double e = model.lr(d.step(i) - offset) - d.y[i];
           const double beyond = std::max(0.0, std::abs(e) - d.half(i));
           r.chi2 += d.weight(i) * beyond * beyond;
           const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
@@ -721,7 +721,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   if (!(peak > 0)) return unexpected(error{errc::no_usable_data, "lr is zero throughout", {}, 0, 0, "lr"});
 
   const lr_precision prec = detect_precision(lr, opt.double_precision);
-  const lr_samples full = weigh(steps, lr, prec, peak);
+  const lr_samples full = weigh(steps, lr, prec, peak, usable);
   const lr_features feats = extract_features(full);
   const lr_samples sub = subset(full, pick_fit_points(full.y, opt.max_fit_points));
   // Pass 1 fits shapes with a coarse noise floor (0.1% of the value, 0.01% of the peak) so that a wrong step
@@ -729,7 +729,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   lr_samples coarse;
   const std::size_t stride = sub.size() > 2 * opt.max_fit_points / 3 ? 2 : 1;
   for (std::size_t i = 0; i < sub.size(); ++i)
-    if (i % stride == 0 || i + 1 == sub.size()) coarse.push(sub.s[i], sub.y[i], sub.w[i], sub.h[i]);
+    if (i % stride == 0 || i + 1 == sub.size()) coarse.push(sub.st[i], sub.y[i], sub.w[i], sub.h[i]);
   for (std::size_t i = 0; i < coarse.size(); ++i)
     coarse.w[i] = std::min(coarse.w[i], 1.0 / std::pow(std::max(1e-3 * coarse.y[i], 1e-4 * peak), 2));
   const std::vector<fit_spec> specs = make_specs(feats);
@@ -833,7 +833,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
 
   // A decay that ends after the log: how well does the curvature seen so far fix its end?
   const auto end = decay_end(win.model);
-  const double last_gap = full.size() > 1 ? full.s[full.size() - 1] - full.s[full.size() - 2] : 1.0;
+  const double last_gap = full.size() > 1 ? full.step(full.size() - 1) - full.step(full.size() - 2) : 1.0;
   if (end && *end + win.offset > feats.s_last + last_gap && win.spec->total_index >= 0) {
     candidate on_sub = win;
     on_sub.chi2 = evaluate(*win.spec, win.theta, win.conv, win.mask, win.offset, sub, buf);

@@ -105,10 +105,22 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
  * biases the fitted levels themselves by up to that much; a fixed number of decimals keeps its half-quantum.
  */
 struct lr_samples {
-  std::vector<double> s, y, w, h;  ///< w and h empty when computed on demand (long logs)
+  std::span<const std::int64_t> st;  ///< logged steps (a view of the caller's data, or of st_own)
+  std::span<const double> y;         ///< logged lr
+  std::vector<std::int64_t> st_own;  ///< storage when the samples are a filtered copy or a subset
+  std::vector<double> y_own;
+  std::vector<double> w, h;          ///< empty when computed on demand (long logs)
   lr_precision precision;
   double abs_floor = 0;  ///< lower bound of sigma
-  std::size_t size() const noexcept { return s.size(); }
+
+  lr_samples() = default;
+  lr_samples(const lr_samples&) = delete;  // the views may point into this object's own storage
+  lr_samples& operator=(const lr_samples&) = delete;
+  lr_samples(lr_samples&&) = default;      // moving a vector keeps its buffer, so the views stay valid
+  lr_samples& operator=(lr_samples&&) = default;
+
+  std::size_t size() const noexcept { return y.size(); }
+  double step(std::size_t i) const noexcept { return static_cast<double>(st[i]); }
 
   /// Half-width of the rounding interval of value v (see above).
   double rounding(double v) const noexcept {
@@ -125,29 +137,33 @@ struct lr_samples {
     return 1.0 / (sigma * sigma);
   }
   double half(std::size_t i) const noexcept { return h.empty() ? rounding(y[i]) : h[i]; }
-  void push(double step, double value, double weight_, double half_) {
-    s.push_back(step), y.push_back(value), w.push_back(weight_), h.push_back(half_);
+  void push(std::int64_t step_, double value, double weight_, double half_) {
+    st_own.push_back(step_), y_own.push_back(value), w.push_back(weight_), h.push_back(half_);
+    st = st_own, y = y_own;
   }
 };
 
-/// Noise model: sigma_i = max(relative * |y_i|, absolute / 2, 1e-12 * peak). Skips samples whose lr is not
-/// finite or is negative. Weights and rounding intervals are computed on demand (not stored).
+/// Noise model: sigma_i = max(relative * |y_i|, absolute / 2, 1e-12 * peak); weights and rounding intervals
+/// are computed on demand. Samples whose lr is not finite or is negative are left out; when there are none,
+/// the caller's arrays are used in place (no copy).
 inline lr_samples weigh(std::span<const std::int64_t> steps, std::span<const double> lr, const lr_precision& p,
-                        double peak) {
+                        double peak, std::size_t usable) {
   lr_samples out;
   out.precision = p;
   out.abs_floor = std::max(0.5 * p.absolute, 1e-12 * peak);
-  out.s.resize(lr.size());
-  out.y.resize(lr.size());
-  std::size_t m = 0;
+  if (usable == lr.size()) {
+    out.st = steps, out.y = lr;
+    return out;
+  }
+  out.st_own.reserve(usable);
+  out.y_own.reserve(usable);
   for (std::size_t i = 0; i < lr.size(); ++i) {
     const double v = lr[i];
     if (!(v >= 0) || !std::isfinite(v)) continue;
-    out.s[m] = static_cast<double>(steps[i]);
-    out.y[m] = v;
-    ++m;
+    out.st_own.push_back(steps[i]);
+    out.y_own.push_back(v);
   }
-  out.s.resize(m), out.y.resize(m);
+  out.st = out.st_own, out.y = out.y_own;
   return out;
 }
 
@@ -156,7 +172,7 @@ inline lr_samples weigh(std::span<const std::int64_t> steps, std::span<const dou
  * (short warmups of long runs), and the samples with the largest second differences with their
  * neighbours (kinks and jumps: warmup end, milestones, restarts). O(n).
  */
-inline std::vector<std::size_t> pick_fit_points(const std::vector<double>& y, std::size_t target) {
+inline std::vector<std::size_t> pick_fit_points(std::span<const double> y, std::size_t target) {
   const std::size_t n = y.size();
   std::vector<std::size_t> idx;
   if (n <= target) {
@@ -221,17 +237,17 @@ inline lr_features extract_features(const lr_samples& d) {
   const std::size_t n = d.size();
   const auto [lo, hi] = std::minmax_element(d.y.begin(), d.y.end());
   f.peak = *hi, f.floor = *lo;
-  f.s_first = d.s.front(), f.s_last = d.s.back(), f.y_first = d.y.front(), f.y_last = d.y.back();
+  f.s_first = d.step(0), f.s_last = d.step(n - 1), f.y_first = d.y.front(), f.y_last = d.y.back();
   for (std::size_t i = 0; i < n; ++i)
     if (d.y[i] >= f.peak * (1 - 1e-3)) {
       f.i_peak = i;
       break;
     }
-  f.s_peak = d.s[f.i_peak];
+  f.s_peak = d.step(f.i_peak);
   f.rises_at_start = f.i_peak > 0 && f.y_first < 0.9 * f.peak;
   for (std::size_t i = f.i_peak; i < n; ++i)
     if (d.y[i] <= 0.5 * f.peak) {
-      f.s_half = d.s[i];
+      f.s_half = d.step(i);
       break;
     }
   // Jumps: a change of over 3% in one logged interval, ten times larger than either neighbour's, in ratio
@@ -253,19 +269,19 @@ inline lr_features extract_features(const lr_samples& d) {
     const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
     if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
   }
-  for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.s[i + 1]);
-  for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.s[i + 1]);
+  for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.step(i + 1));
+  for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.step(i + 1));
   if (!f.down_jumps.empty()) {
     double acc = 0;
     for (std::size_t i : f.down_jumps) acc += lr_change(i);
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
   f.s_leave = f.s_peak;
-  for (std::size_t i = f.i_peak; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.s[i];
+  for (std::size_t i = f.i_peak; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.step(i);
   const double range = f.peak - f.floor;
   for (std::size_t i = f.i_peak; i < n; ++i)
     if (d.y[i] <= f.floor + 1e-4 * range) {
-      f.s_floor = d.s[i];
+      f.s_floor = d.step(i);
       break;
     }
   double low = f.peak;
@@ -274,11 +290,11 @@ inline lr_features extract_features(const lr_samples& d) {
     if (d.y[i] < low) low = d.y[i], i_low = i;
     if (low < f.peak - range / 3 && d.y[i] > low + range / 3) {
       f.rises_again = true;
-      f.s_trough = d.s[i_low];
+      f.s_trough = d.step(i_low);
       double hi = d.y[i];
       std::size_t i_hi = i;
       for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
-      f.s_second_peak = d.s[i_hi];
+      f.s_second_peak = d.step(i_hi);
       break;
     }
   }

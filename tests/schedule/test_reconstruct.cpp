@@ -321,3 +321,43 @@ TEST_CASE("convention matrix: step offset x sampling x storage, for warmup famil
           }
         }
 }
+
+TEST_CASE("messy input: noise, spikes, NaN, tiny logs give a finite fit or an error, never a crash") {
+  std::uint64_t state = 42;
+  auto next = [&state] {  // splitmix64, so the test does not depend on <random>'s distributions
+    state += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  auto uniform = [&] { return static_cast<double>(next() >> 11) * 0x1p-53; };
+  int fits = 0;
+  for (int it = 0; it < 60; ++it) {
+    const std::size_t n = 2 + next() % (it < 30 ? 6 : 400);
+    std::vector<std::int64_t> steps;
+    std::vector<double> lr;
+    std::int64_t s = static_cast<std::int64_t>(next() % 100) - 50;
+    for (std::size_t i = 0; i < n; ++i) {
+      s += 1 + static_cast<std::int64_t>(next() % 20);
+      double v = 0;
+      switch (it % 4) {
+        case 0: v = uniform(); break;                                    // noise
+        case 1: v = i == n / 2 ? 1.0 : 0.0; break;                        // a single spike
+        case 2: v = std::exp(-30 + 35 * uniform()); break;                // twelve decades
+        default: v = next() % 10 == 0 ? std::nan("") : 1e-3 * (1 + std::sin(0.01 * static_cast<double>(i)));
+      }
+      steps.push_back(s), lr.push_back(v);
+    }
+    const auto fit = reconstruct_schedule(steps, lr);
+    if (!fit) {
+      CHECK(fit.error().code == errc::no_usable_data);
+      continue;
+    }
+    ++fits;
+    CHECK(std::isfinite(fit->lr(steps.back() + 1000)));
+    CHECK(std::isfinite(fit->information_criterion));
+    CHECK_FALSE(fit->family.empty());
+  }
+  CHECK(fits > 40);
+}

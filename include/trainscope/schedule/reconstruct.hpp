@@ -236,6 +236,7 @@ inline constexpr double bad_fit = 1e300;
 inline double evaluate(const fit_spec& sp, const std::vector<double>& th, int conv, unsigned mask, double offset,
                        const lr_samples& d, std::vector<std::array<double, 3>>& buf, candidate* out = nullptr) {
   schedule_model m;
+  if (th.size() != sp.theta0.size()) return bad_fit;  // a failed start carries no parameters
   for (double v : th)
     if (!std::isfinite(v)) return bad_fit;
   if (!sp.make(th, conv, offset, m)) return bad_fit;

@@ -152,6 +152,9 @@ TEST_CASE("Lightning CIFAR metrics.csv: OneCycleLR to 0.1 (column lr-SGD, every 
   CHECK(param(*fit, "pct_start") == doctest::Approx(0.3).epsilon(0.01));
   CHECK(param(*fit, "div_factor") == doctest::Approx(25).epsilon(0.01));  // PyTorch's default: starts at 0.004
   CHECK(param(*fit, "three_phase") == 0);
+  // The epoch rows end at steps 78, 157, ..., 2764: 79 steps per epoch for 35 epochs, so OneCycleLR was given
+  // total_steps = 35 * 79 = 2765; the log's lr stops at 2749, yet the fit places the end there exactly.
+  CHECK(param(*fit, "total_steps") == 2765);
   CHECK(fit->max_relative_error < 1e-6);
 }
 

@@ -229,8 +229,9 @@ struct cosine_restarts_schedule {
     } else {
       // Closed form of the cycle index (PyTorch lr_scheduler.py CosineAnnealingWarmRestarts.step).
       const double n = std::floor(std::log(u / t0 * (mult - 1.0) + 1.0) / std::log(mult));
-      cur = u - t0 * (std::pow(mult, n) - 1.0) / (mult - 1.0);
-      len = t0 * std::pow(mult, n);
+      const double grown = std::pow(mult, n);
+      cur = u - t0 * (grown - 1.0) / (mult - 1.0);
+      len = t0 * grown;
     }
     const double c = detail::half_cosine(cur / len);
     return {c, 1.0 - c};

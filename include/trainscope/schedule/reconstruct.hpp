@@ -129,11 +129,11 @@ level_fit fit_levels(const Model& model, const lr_samples& d, double offset, uns
   std::array<std::array<double, 3>, 3> a{};
   std::array<double, 3> r{};
   for (std::size_t i = 0; i < n; ++i) {
-    const auto b = model.basis(d.s[i] - offset);
+    const auto b = model.basis(d.step(i) - offset);
     auto& row = buf[i];
     row = {0, 0, 0};
     for (std::size_t k = 0; k < N; ++k) row[k] = b[k];
-    const double w = d.w[i];
+    const double w = d.weight(i);
     for (std::size_t k = 0; k < N; ++k) {
       r[k] += w * row[k] * d.y[i];
       for (std::size_t l = k; l < N; ++l) a[k][l] += w * row[k] * row[l];
@@ -174,8 +174,8 @@ level_fit fit_levels(const Model& model, const lr_samples& d, double offset, uns
   for (std::size_t i = 0; i < n; ++i) {
     double f = 0;
     for (std::size_t k = 0; k < N; ++k) f += out.c[k] * buf[i][k];
-    const double e = d.y[i] - f;
-    chi2 += d.w[i] * e * e;
+    const double e = std::max(0.0, std::abs(d.y[i] - f) - d.half(i));
+    chi2 += d.weight(i) * e * e;
   }
   out.chi2 = chi2;
   for (std::size_t k = 0; k < N; ++k) out.active += (m & (1u << k)) ? 1 : 0;
@@ -236,6 +236,7 @@ inline constexpr double bad_fit = 1e300;
 inline double evaluate(const fit_spec& sp, const std::vector<double>& th, int conv, unsigned mask, double offset,
                        const lr_samples& d, std::vector<std::array<double, 3>>& buf, candidate* out = nullptr) {
   schedule_model m;
+  if (th.size() != sp.theta0.size()) return bad_fit;  // a failed start carries no parameters
   for (double v : th)
     if (!std::isfinite(v)) return bad_fit;
   if (!sp.make(th, conv, offset, m)) return bad_fit;
@@ -307,7 +308,7 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
   std::vector<fit_spec> specs;
   const double w0 = f.rises_at_start ? std::max(1.0, f.s_peak) : 0.0;
   const double span = std::max(1.0, f.s_last - w0);
-  // Decay length for a shape whose factor falls to `half_at` of the peak at progress p_half.
+  // Decay length for a shape with factor(progress): from where the curve halves, or from its last value.
   auto decay0 = [&](auto progress_of) {
     if (f.s_half > 0) return std::max(2.0, (f.s_half - w0) / progress_of(0.5));
     const double c = std::clamp(f.y_last / f.peak, 0.0, 0.999);
@@ -316,7 +317,7 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
   const double d_cos = decay0([](double c) { return std::acos(2 * c - 1) / 3.141592653589793; });
   const double d_lin = decay0([](double c) { return 1 - c; });
   const double wscale = std::max(2.0, 0.2 * w0);
-  const unsigned one = 1u, two = 3u, peak_only = 1u;
+  const unsigned one = 1u, two = 3u, peak_only = 1u;  // level masks: peak; peak and floor
   auto warm = [](double w, warmup_kind k, double start = 0) {
     warmup_spec s;
     s.steps = clamp_warmup(w);
@@ -324,7 +325,7 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
     s.start_ratio = start;
     return s;
   };
-  const std::vector<bool> ii{true, true}, i_{true};
+  const std::vector<bool> ii{true, true};
 
   specs.push_back({"constant", {}, {}, {}, 1, {one}, 0, -1,
                    [](const std::vector<double>&, int, double, schedule_model& m) {
@@ -333,20 +334,31 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
                    },
                    [](int) { return std::string("constant"); }});
   if (f.rises_at_start) {
-    specs.push_back({"linear_warmup_constant", {w0, 0.01}, {wscale, 0.05}, {true, false}, 1, {one}, 0, -1,
-                     [warm](const std::vector<double>& th, int, double, schedule_model& m) {
-                       if (th[0] < 1 || th[1] < 0 || th[1] >= 1) return false;
-                       m = warmup_constant_schedule{0, warm(th[0], warmup_kind::linear, th[1])};
-                       return true;
-                     },
-                     [](int) { return std::string("linear warmup (HF constant_with_warmup, PyTorch LinearLR)"); }});
-    specs.push_back({"warmup_log_constant", {w0, 0.01}, {wscale, 0.05}, {true, false}, 1, {one}, 0, -1,
-                     [warm](const std::vector<double>& th, int, double, schedule_model& m) {
-                       if (th[0] < 2 || th[1] < 0 || th[1] >= 1) return false;
-                       m = warmup_constant_schedule{0, warm(th[0], warmup_kind::log, th[1])};
-                       return true;
-                     },
-                     [](int) { return std::string("deepspeed WarmupLR: log warmup"); }});
+    // Warmup from 0 (HF, DeepSpeed defaults), or from a fitted start (PyTorch LinearLR start_factor, DeepSpeed
+    // warmup_min_lr): two descriptions of each family, the second with one more parameter.
+    for (auto kind : {warmup_kind::linear, warmup_kind::log}) {
+      const bool lg = kind == warmup_kind::log;
+      const std::string_view name = lg ? "warmup_log_constant" : "linear_warmup_constant";
+      auto text = [lg](bool start) {
+        std::string t = lg ? "deepspeed WarmupLR: log warmup" : "linear warmup (HF constant_with_warmup, PyTorch LinearLR)";
+        return t + (start ? " from a nonzero start" : " from 0");
+      };
+      specs.push_back({name, {w0}, {wscale}, {true}, 1, {one}, 0, -1,
+                       [warm, kind](const std::vector<double>& th, int, double, schedule_model& m) {
+                         if (th[0] < (kind == warmup_kind::log ? 2 : 1)) return false;
+                         m = warmup_constant_schedule{0, warm(th[0], kind, 0)};
+                         return true;
+                       },
+                       [text](int) { return text(false); }});
+      const double start0 = std::clamp(f.y_first / f.peak, 0.0, 0.9);
+      specs.push_back({name, {w0, start0}, {wscale, 0.05}, {true, false}, 1, {one}, 0, -1,
+                       [warm, kind](const std::vector<double>& th, int, double, schedule_model& m) {
+                         if (th[0] < (kind == warmup_kind::log ? 2 : 1) || th[1] < 0 || th[1] >= 1) return false;
+                         m = warmup_constant_schedule{0, warm(th[0], kind, th[1])};
+                         return true;
+                       },
+                       [text](int) { return text(true); }});
+    }
   }
   // Decays with warmup W and end T = W + D: theta = {W, D}.
   for (auto kind : {warmup_kind::linear, warmup_kind::log}) {
@@ -466,7 +478,7 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
   }
   if (!up.empty()) {
     const double t00 = std::max(2.0, up.front() - w0);
-    const double mult0 = up.size() >= 2 ? std::max(1.0, (up[1] - up[0]) / t00) : 1.0;
+    const double mult0 = up.size() >= 2 ? std::clamp((up[1] - up[0]) / t00, 1.0, 9.0) : 1.0;
     std::vector<double> th{t00, mult0}, sc{std::max(1.0, 0.01 * t00), 0.1};
     std::vector<bool> in{true, false};
     if (has_w) th.insert(th.begin(), w0), sc.insert(sc.begin(), wscale), in.insert(in.begin(), true);
@@ -551,7 +563,6 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
 /// The parameters reported for a model (peak_lr, warmup_steps, total_steps, min_lr first).
 inline std::vector<schedule_param> report_params(const schedule_model& model) {
   using P = std::vector<schedule_param>;
-  const std::optional<double> none;
   struct visitor {
     std::optional<double> none;
     P operator()(const constant_schedule& s) const { return {{"peak_lr", s.peak_lr}, {"warmup_steps", 0.0}, {"total_steps", none}, {"min_lr", none}}; }
@@ -612,7 +623,6 @@ inline std::vector<schedule_param> report_params(const schedule_model& model) {
               {"min_lr_ratio", s.peak_lr > 0 ? std::optional<double>(s.min_lr / s.peak_lr) : none}};
     }
   };
-  (void)none;
   return std::visit(visitor{}, model);
 }
 
@@ -629,13 +639,14 @@ inline std::optional<double> decay_end(const schedule_model& model) {
 
 inline lr_samples subset(const lr_samples& d, const std::vector<std::size_t>& idx) {
   lr_samples out;
-  for (std::size_t i : idx) out.s.push_back(d.s[i]), out.y.push_back(d.y[i]), out.w.push_back(d.w[i]);
+  out.precision = d.precision, out.abs_floor = d.abs_floor;
+  for (std::size_t i : idx) out.push(d.st[i], d.y[i], d.weight(i), d.half(i));
   return out;
 }
 
 /// How far theta[index] can move (either way) before chi2 rises by `delta`; the larger side.
 inline double scan_uncertainty(const candidate& c, std::size_t index, const lr_samples& d, double delta,
-                               std::vector<std::array<double, 3>>& buf) {
+                               std::vector<std::array<double, 3>>& buf, double cap) {
   double widest = 0;
   for (double dir : {-1.0, 1.0}) {
     auto rise = [&](double h) {
@@ -645,7 +656,7 @@ inline double scan_uncertainty(const candidate& c, std::size_t index, const lr_s
     };
     double lo = 0, hi = std::max(1.0, 0.01 * std::abs(c.theta[index]));
     int guard = 0;
-    while (rise(hi) < delta && guard++ < 40) lo = hi, hi *= 2;
+    while (rise(hi) < delta && guard++ < 40 && hi < cap) lo = hi, hi *= 2;
     for (int it = 0; it < 30 && hi - lo > 0.5; ++it) {
       const double mid = 0.5 * (lo + hi);
       (rise(mid) < delta ? lo : hi) = mid;
@@ -653,6 +664,28 @@ inline double scan_uncertainty(const candidate& c, std::size_t index, const lr_s
     widest = std::max(widest, lo);
   }
   return widest;
+}
+
+/// Residuals of a fixed model over every sample.
+struct residual_summary {
+  double chi2 = 0, max_relative = 0, sum_squared_relative = 0;
+};
+
+inline residual_summary check_all(const schedule_model& m, double offset, const lr_samples& d, double denom_floor) {
+  return std::visit(
+      [&](const auto& model) {
+        residual_summary r;
+        for (std::size_t i = 0; i < d.size(); ++i) {
+          const double e = model.lr(d.step(i) - offset) - d.y[i];
+          const double beyond = std::max(0.0, std::abs(e) - d.half(i));
+          r.chi2 += d.weight(i) * beyond * beyond;
+          const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
+          r.max_relative = std::max(r.max_relative, rel);
+          r.sum_squared_relative += rel * rel;
+        }
+        return r;
+      },
+      m);
 }
 
 inline std::string format_number(double v, int digits = 3) {
@@ -678,21 +711,18 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   using namespace detail;
   if (steps.size() != lr.size())
     return unexpected(error{errc::invalid_argument, "steps and lr differ in length", {}, 0, 0, "lr"});
-  std::vector<std::int64_t> st;
-  std::vector<double> v;
-  st.reserve(lr.size());
-  v.reserve(lr.size());
+  double peak = 0;
+  std::size_t usable = 0;
   for (std::size_t i = 0; i < lr.size(); ++i) {
     if (i > 0 && steps[i] <= steps[i - 1])
       return unexpected(error{errc::invalid_argument, "steps do not increase at sample " + std::to_string(i), {}, 0, 0, "step"});
-    if (std::isfinite(lr[i]) && lr[i] >= 0) st.push_back(steps[i]), v.push_back(lr[i]);
+    if (std::isfinite(lr[i]) && lr[i] >= 0) peak = std::max(peak, lr[i]), ++usable;
   }
-  if (v.size() < 2) return unexpected(error{errc::no_usable_data, "fewer than two usable lr samples", {}, 0, 0, "lr"});
-  const double peak = *std::max_element(v.begin(), v.end());
+  if (usable < 2) return unexpected(error{errc::no_usable_data, "fewer than two usable lr samples", {}, 0, 0, "lr"});
   if (!(peak > 0)) return unexpected(error{errc::no_usable_data, "lr is zero throughout", {}, 0, 0, "lr"});
 
-  const lr_precision prec = detect_precision(v, opt.double_precision);
-  const lr_samples full = weigh(st, v, prec, peak);
+  const lr_precision prec = detect_precision(lr, opt.double_precision);
+  const lr_samples full = weigh(steps, lr, prec, peak, usable);
   const lr_features feats = extract_features(full);
   const lr_samples sub = subset(full, pick_fit_points(full.y, opt.max_fit_points));
   // Pass 1 fits shapes with a coarse noise floor (0.1% of the value, 0.01% of the peak) so that a wrong step
@@ -700,13 +730,13 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   lr_samples coarse;
   const std::size_t stride = sub.size() > 2 * opt.max_fit_points / 3 ? 2 : 1;
   for (std::size_t i = 0; i < sub.size(); ++i)
-    if (i % stride == 0 || i + 1 == sub.size()) coarse.s.push_back(sub.s[i]), coarse.y.push_back(sub.y[i]), coarse.w.push_back(sub.w[i]);
+    if (i % stride == 0 || i + 1 == sub.size()) coarse.push(sub.st[i], sub.y[i], sub.w[i], sub.h[i]);
   for (std::size_t i = 0; i < coarse.size(); ++i)
     coarse.w[i] = std::min(coarse.w[i], 1.0 / std::pow(std::max(1e-3 * coarse.y[i], 1e-4 * peak), 2));
   const std::vector<fit_spec> specs = make_specs(feats);
   std::vector<std::array<double, 3>> buf;
 
-  // Pass 1: every family at offset 0, each of its conventions.
+  // Pass 1: every family under each of its conventions; families with a warmup from each step offset.
   std::vector<candidate> first;
   for (const auto& sp : specs) {
     if (sp.theta0.size() + 1 + static_cast<std::size_t>(sp.extra_params) >= sub.size()) continue;
@@ -722,11 +752,6 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
       candidate c = optimise(sp, best.theta, conv, sp.masks.front(), best.offset, coarse, opt.max_evaluations / 3, buf);
       if (c.bic < best.bic) best = std::move(c);
     }
-#ifdef TRAINSCOPE_SCHEDULE_DEBUG
-    std::fprintf(stderr, "pass1 %s conv %d bic %g theta", std::string(sp.family).c_str(), best.conv, best.bic);
-    for (double x : best.theta) std::fprintf(stderr, " %g", x);
-    std::fprintf(stderr, "\n");
-#endif
     if (std::isfinite(best.bic) && best.chi2 < bad_fit) first.push_back(std::move(best));
   }
   if (first.empty()) return unexpected(error{errc::no_usable_data, "no schedule family could be fitted", {}, 0, 0, "lr"});
@@ -747,8 +772,10 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
       const fit_spec& sp = *c0.spec;
       for (double offset : {0.0, 1.0, -1.0})
         for (int conv = 0; conv < sp.conventions; ++conv) {
+          // Simplex edges: a few steps, or 0.3% of a long phase (pass 1 placed it to about that on few samples).
           std::vector<double> sc = sp.scale;
-          for (std::size_t i = 0; i < sc.size(); ++i) sc[i] = sp.integral[i] ? 2.0 : 0.1 * sc[i];
+          for (std::size_t i = 0; i < sc.size(); ++i)
+            sc[i] = sp.integral[i] ? std::max(2.0, 3e-3 * std::abs(c0.theta[i])) : 0.1 * sc[i];
           // The widest level mask is searched; narrower ones (a floor fixed at 0) only re-rounded from there.
           candidate wide = optimise(sp, c0.theta, conv, sp.masks.front(), offset, sub, opt.max_evaluations / 3, buf, sc);
           for (unsigned mask : sp.masks) {
@@ -757,22 +784,36 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
           }
         }
     }
-    if (best.spec) per_family[fi] = std::move(best);
+    if (best.spec) {
+      // A last, longer polish of the chosen variant (from the rounded point, small simplex).
+      std::vector<double> sc = best.spec->scale;
+      for (std::size_t i = 0; i < sc.size(); ++i)
+        sc[i] = best.spec->integral[i] ? std::max(1.0, 3e-4 * std::abs(best.theta[i])) : 0.02 * sc[i];
+      candidate c = optimise(*best.spec, best.theta, best.conv, best.mask, best.offset, sub, opt.max_evaluations, buf, sc);
+      if (c.bic < best.bic) best = std::move(c);
+      per_family[fi] = std::move(best);
+    }
   }
 
-  // Pass 3: every sample. Levels are refitted on all samples; BIC decides.
+  // Pass 3: every sample, with the levels found on the subset; BIC decides. Long logs: only the two best
+  // finalists (by BIC on the subset) get this pass.
   const double n_full = static_cast<double>(full.size());
-  const std::size_t n_checked = full.size() <= opt.full_alternatives_below ? per_family.size() : nfinal;
+  const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
+  std::sort(per_family.begin(), per_family.begin() + static_cast<std::ptrdiff_t>(nfinal),
+            [](const candidate& a, const candidate& b) { return a.bic < b.bic; });
+  // The runner-up of a long log gets the full pass only when the subset could not separate it from the best.
+  std::size_t n_checked = per_family.size();
+  if (full.size() > opt.full_alternatives_below) {
+    n_checked = 1;
+    if (nfinal > 1 && per_family[1].bic - per_family[0].bic < 10 * std::log(static_cast<double>(sub.size()))) n_checked = 2;
+  }
   std::vector<std::pair<double, std::size_t>> ranking;
+  std::vector<residual_summary> checks(n_checked);
   for (std::size_t i = 0; i < n_checked; ++i) {
     candidate& c = per_family[i];
-    const level_fit lf = fit_levels(c.model, full, c.offset, c.mask, buf);
-    if (std::isfinite(lf.chi2)) {
-      set_levels(c.model, lf.c);
-      c.chi2 = lf.chi2;
-      c.k = static_cast<double>(std::popcount(c.mask)) + static_cast<double>(c.theta.size()) + c.spec->extra_params;
-      c.bic = bic(lf.chi2, n_full, c.k);
-    }
+    checks[i] = check_all(c.model, c.offset, full, denom_floor);
+    c.chi2 = checks[i].chi2;
+    c.bic = bic(c.chi2, n_full, c.k);
     ranking.emplace_back(c.bic, i);
   }
   std::sort(ranking.begin(), ranking.end());
@@ -786,41 +827,49 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   fit.convention = describe_offset(win.offset) + "; " + win.spec->describe(win.conv) + "; " + prec.description;
   fit.information_criterion = win.bic;
   fit.samples = full.size();
-  const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
-  double sum2 = 0;
-  for (std::size_t i = 0; i < full.size(); ++i) {
-    const double e = std::abs(lr_at(win.model, full.s[i] - win.offset) - full.y[i]) / std::max(full.y[i], denom_floor);
-    fit.max_relative_error = std::max(fit.max_relative_error, e);
-    sum2 += e * e;
-  }
-  fit.rms_relative_error = std::sqrt(sum2 / n_full);
+  fit.max_relative_error = checks[ranking.front().second].max_relative;
+  fit.rms_relative_error = std::sqrt(checks[ranking.front().second].sum_squared_relative / n_full);
   for (std::size_t r = 1; r < ranking.size(); ++r)
     fit.alternatives.emplace_back(std::string(family_name(per_family[ranking[r].second].model)), ranking[r].first);
 
   // A decay that ends after the log: how well does the curvature seen so far fix its end?
   const auto end = decay_end(win.model);
-  if (end && *end + win.offset > feats.s_last && win.spec->total_index >= 0) {
+  const double last_gap = full.size() > 1 ? full.step(full.size() - 1) - full.step(full.size() - 2) : 1.0;
+  if (end && *end + win.offset > feats.s_last + last_gap && win.spec->total_index >= 0) {
     candidate on_sub = win;
     on_sub.chi2 = evaluate(*win.spec, win.theta, win.conv, win.mask, win.offset, sub, buf);
     const double s2 = std::max(on_sub.chi2 / std::max(1.0, static_cast<double>(sub.size()) - win.k), 1.0);
     fit.total_steps_uncertainty =
-        scan_uncertainty(on_sub, static_cast<std::size_t>(win.spec->total_index), sub, 4.0 * s2, buf);
+        scan_uncertainty(on_sub, static_cast<std::size_t>(win.spec->total_index), sub, 4.0 * s2, buf,
+                         10 * (feats.s_last - feats.s_first + 1));
   }
 
   std::string note;
-  if (fit.total_steps_uncertainty) {
+  if (fit.total_steps_uncertainty && *fit.total_steps_uncertainty >= 5 * (feats.s_last - feats.s_first + 1)) {
+    note = "The log stops at step " + format_number(feats.s_last, 10) +
+           ", long before the decay could end; where it ends is not determined by the log.";
+  } else if (fit.total_steps_uncertainty) {
     note = "The log stops at step " + format_number(feats.s_last, 10) + ", before the decay ends; the end (step " +
-           format_number(*end + win.offset, 10) + ") is extrapolated from the curve so far, about +-" +
-           format_number(*fit.total_steps_uncertainty, 3) + " steps.";
+           format_number(*end + win.offset, 10) + ") is extrapolated from the curve so far" +
+           (*fit.total_steps_uncertainty < 1 ? std::string(" to within a step.")
+                                             : ", about +-" + format_number(*fit.total_steps_uncertainty, 3) + " steps.");
   } else {
-    note = fit.family + " matches every logged lr within " + format_number(100 * fit.max_relative_error, 2) + "%";
+    const bool exact = fit.max_relative_error <= std::max(1e-6, 4 * prec.relative);
+    note = fit.family + " matches every logged lr " +
+           (exact ? std::string("to the log's own precision") : "within " + format_number(100 * fit.max_relative_error, 2) + "%");
     if (fit.alternatives.empty()) note += ".";
     else {
       const double gap = fit.alternatives.front().second - win.bic;
-      note += gap < 10 ? "; " + fit.alternatives.front().first + " fits nearly as well (BIC " + format_number(gap, 2) +
-                             " higher), so the family is uncertain."
-                       : ", far better than the next family, " + fit.alternatives.front().first + " (BIC " +
-                             format_number(gap, 3) + " higher).";
+      const candidate& runner = per_family[ranking[1].second];
+      if (gap >= 10)
+        note += ", far better than the next family, " + fit.alternatives.front().first + " (BIC " + format_number(gap, 3) +
+                " higher).";
+      else if (runner.chi2 >= win.chi2 * (1 - 1e-9))
+        note += "; " + fit.alternatives.front().first + " fits no better with more parameters (BIC " +
+                format_number(gap, 2) + " higher), so the simpler family is preferred.";
+      else
+        note += "; " + fit.alternatives.front().first + " fits nearly as well (BIC " + format_number(gap, 2) +
+                " higher), so the family is uncertain.";
     }
   }
   fit.certainty_note = std::move(note);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@ namespace trainscope::inline v1::detail {
 struct lr_precision {
   double relative = 1e-9;    ///< relative rounding of each value
   double absolute = 0;       ///< absolute quantum (e.g. 1e-6 for "%.6f"), 0 when none
+  int digits = 0;            ///< significant digits when printed so ("%.3e": 4), 0 otherwise
+  bool float32 = false;      ///< values are exactly float32
   std::string description;   ///< for the convention string
 };
 
@@ -32,13 +35,32 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
   lr_precision p;
   p.relative = double_relative;
   p.description = "lr stored as double";
-  std::vector<double> distinct(y.begin(), y.end());
+  // Decimal formats are judged on at most 4096 evenly spaced values (O(n) overall); float32 on all of them.
+  const std::size_t stride = std::max<std::size_t>(1, y.size() / 4096);
+  std::vector<double> distinct;
+  for (std::size_t i = 0; i < y.size(); i += stride)
+    if (std::isfinite(y[i]) && y[i] >= 0) distinct.push_back(y[i]);
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   const bool enough = distinct.size() >= 8;
+  // Printing leaves its last digit roughly uniform; exact values that happen to be short decimals (round
+  // parameters, every-50-steps logging) end in 0 or 5 far more often. Claim a format only when at least half
+  // of the values end in a digit other than 0 and 5 at that precision.
+  auto printed_like = [&](auto last_digit) {
+    std::size_t varied = 0;
+    for (double v : distinct) {
+      const int d = last_digit(v);
+      varied += (d != 0 && d != 5) ? 1 : 0;
+    }
+    return 2 * varied >= distinct.size();
+  };
   if (enough) {
     for (int k = 1; k <= 12; ++k) {
       if (std::all_of(distinct.begin(), distinct.end(), [k](double v) { return is_decimal_multiple(v, k); })) {
+        const bool printed = printed_like([k](double v) {
+          return static_cast<int>(std::llround(std::abs(v) * std::pow(10.0, k)) % 10);
+        });
+        if (!printed) break;
         p.absolute = std::pow(10.0, -k);
         p.description = "lr printed with " + std::to_string(k) + " decimals";
         return p;
@@ -51,40 +73,97 @@ inline lr_precision detect_precision(std::span<const double> y, double double_re
         return is_decimal_multiple(v, d - 1 - e);
       });
       if (all) {
+        const bool printed = printed_like([d](double v) {
+          if (v == 0) return 1;
+          const int e = static_cast<int>(std::floor(std::log10(std::abs(v))));
+          return static_cast<int>(std::llround(std::abs(v) * std::pow(10.0, d - 1 - e)) % 10);
+        });
+        if (!printed) break;
         p.relative = 0.5 * std::pow(10.0, 1 - d);
+        p.digits = d;
         p.description = "lr printed with " + std::to_string(d) + " significant digits";
         return p;
       }
     }
   }
-  const bool f32 = std::all_of(distinct.begin(), distinct.end(),
-                               [](double v) { return static_cast<double>(static_cast<float>(v)) == v; });
+  const bool f32 = std::all_of(y.begin(), y.end(), [](double v) {
+    return !std::isfinite(v) || static_cast<double>(static_cast<float>(v)) == v;
+  });
   if (f32 && !distinct.empty() && distinct.size() >= 2) {
     p.relative = 0x1p-24;
+    p.float32 = true;
     p.description = "lr stored as float32";
   }
   return p;
 }
 
-/// Samples ready for fitting: steps as doubles, values and weights 1 / sigma^2.
+/**
+ * Samples ready for fitting: steps as doubles, values, weights 1 / sigma^2 and the half-width of each value's
+ * rounding interval (float32: one ulp; a fixed number of decimals: half a quantum; significant digits: one unit). Rounding is deterministic, not noise (a float32 constant is off by the same amount at every
+ * step), so a model inside the interval has no residual: chi2 counts only what lies beyond it. The interval is
+ * widened to a whole unit in the last place for float32 and significant-digit formats, whose relative rounding
+ * biases the fitted levels themselves by up to that much; a fixed number of decimals keeps its half-quantum.
+ */
 struct lr_samples {
-  std::vector<double> s, y, w;
-  std::size_t size() const noexcept { return s.size(); }
+  std::span<const std::int64_t> st;  ///< logged steps (a view of the caller's data, or of st_own)
+  std::span<const double> y;         ///< logged lr
+  std::vector<std::int64_t> st_own;  ///< storage when the samples are a filtered copy or a subset
+  std::vector<double> y_own;
+  std::vector<double> w, h;          ///< empty when computed on demand (long logs)
+  lr_precision precision;
+  double abs_floor = 0;  ///< lower bound of sigma
+
+  lr_samples() = default;
+  lr_samples(const lr_samples&) = delete;  // the views may point into this object's own storage
+  lr_samples& operator=(const lr_samples&) = delete;
+  lr_samples(lr_samples&&) = default;      // moving a vector keeps its buffer, so the views stay valid
+  lr_samples& operator=(lr_samples&&) = default;
+
+  std::size_t size() const noexcept { return y.size(); }
+  double step(std::size_t i) const noexcept { return static_cast<double>(st[i]); }
+
+  /// Half-width of the rounding interval of value v (see above).
+  double rounding(double v) const noexcept {
+    if (precision.float32 && v > 0) {
+      const float f = static_cast<float>(v);
+      return static_cast<double>(std::nextafter(f, std::numeric_limits<float>::infinity())) - static_cast<double>(f);
+    }
+    if (precision.digits > 0 && v > 0) return std::pow(10.0, std::floor(std::log10(v)) - precision.digits + 1);
+    return 0.5 * precision.absolute;
+  }
+  double weight(std::size_t i) const noexcept {
+    if (!w.empty()) return w[i];
+    const double sigma = std::max(precision.relative * y[i], abs_floor);
+    return 1.0 / (sigma * sigma);
+  }
+  double half(std::size_t i) const noexcept { return h.empty() ? rounding(y[i]) : h[i]; }
+  void push(std::int64_t step_, double value, double weight_, double half_) {
+    st_own.push_back(step_), y_own.push_back(value), w.push_back(weight_), h.push_back(half_);
+    st = st_own, y = y_own;
+  }
 };
 
-/// Noise model: sigma_i = max(relative * |y_i|, absolute / 2, 1e-12 * peak).
+/// Noise model: sigma_i = max(relative * |y_i|, absolute / 2, 1e-12 * peak); weights and rounding intervals
+/// are computed on demand. Samples whose lr is not finite or is negative are left out; when there are none,
+/// the caller's arrays are used in place (no copy).
 inline lr_samples weigh(std::span<const std::int64_t> steps, std::span<const double> lr, const lr_precision& p,
-                        double peak) {
+                        double peak, std::size_t usable) {
   lr_samples out;
-  out.s.reserve(lr.size());
-  out.y.reserve(lr.size());
-  out.w.reserve(lr.size());
-  for (std::size_t i = 0; i < lr.size(); ++i) {
-    const double sigma = std::max({p.relative * std::abs(lr[i]), 0.5 * p.absolute, 1e-12 * peak});
-    out.s.push_back(static_cast<double>(steps[i]));
-    out.y.push_back(lr[i]);
-    out.w.push_back(1.0 / (sigma * sigma));
+  out.precision = p;
+  out.abs_floor = std::max(0.5 * p.absolute, 1e-12 * peak);
+  if (usable == lr.size()) {
+    out.st = steps, out.y = lr;
+    return out;
   }
+  out.st_own.reserve(usable);
+  out.y_own.reserve(usable);
+  for (std::size_t i = 0; i < lr.size(); ++i) {
+    const double v = lr[i];
+    if (!(v >= 0) || !std::isfinite(v)) continue;
+    out.st_own.push_back(steps[i]);
+    out.y_own.push_back(v);
+  }
+  out.st = out.st_own, out.y = out.y_own;
   return out;
 }
 
@@ -93,7 +172,7 @@ inline lr_samples weigh(std::span<const std::int64_t> steps, std::span<const dou
  * (short warmups of long runs), and the samples with the largest second differences with their
  * neighbours (kinks and jumps: warmup end, milestones, restarts). O(n).
  */
-inline std::vector<std::size_t> pick_fit_points(const std::vector<double>& y, std::size_t target) {
+inline std::vector<std::size_t> pick_fit_points(std::span<const double> y, std::size_t target) {
   const std::size_t n = y.size();
   std::vector<std::size_t> idx;
   if (n <= target) {
@@ -108,8 +187,20 @@ inline std::vector<std::size_t> pick_fit_points(const std::vector<double>& y, st
     idx.push_back(std::min(n - 1, static_cast<std::size_t>(x) - 1));
   }
   std::vector<std::pair<double, std::size_t>> score;
-  score.reserve(n);
-  for (std::size_t i = 1; i + 1 < n; ++i) score.emplace_back(std::abs(y[i - 1] - 2 * y[i] + y[i + 1]), i);
+  {
+    // Keep only candidates above the 8*kinks-th largest second difference of a first look, to stay small.
+    auto d2 = [&y](std::size_t i) { return std::abs(y[i - 1] - 2 * y[i] + y[i + 1]); };
+    std::vector<double> probe;
+    const std::size_t step = std::max<std::size_t>(1, n / 65536);
+    for (std::size_t i = 1; i + 1 < n; i += step) probe.push_back(d2(i));
+    const std::size_t q = std::min(probe.size() - 1, 8 * kinks * probe.size() / n + 1);
+    std::nth_element(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(probe.size() - 1 - q), probe.end());
+    const double cut = probe[probe.size() - 1 - q];
+    for (std::size_t i = 1; i + 1 < n; ++i) {
+      const double v = d2(i);
+      if (v >= cut && v > 0) score.emplace_back(v, i);
+    }
+  }
   const std::size_t keep = std::min(kinks, score.size());
   std::nth_element(score.begin(), score.begin() + static_cast<std::ptrdiff_t>(keep), score.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -144,46 +235,53 @@ struct lr_features {
 inline lr_features extract_features(const lr_samples& d) {
   lr_features f;
   const std::size_t n = d.size();
-  f.peak = *std::max_element(d.y.begin(), d.y.end());
-  f.floor = *std::min_element(d.y.begin(), d.y.end());
-  f.s_first = d.s.front(), f.s_last = d.s.back(), f.y_first = d.y.front(), f.y_last = d.y.back();
+  const auto [lo, hi] = std::minmax_element(d.y.begin(), d.y.end());
+  f.peak = *hi, f.floor = *lo;
+  f.s_first = d.step(0), f.s_last = d.step(n - 1), f.y_first = d.y.front(), f.y_last = d.y.back();
   for (std::size_t i = 0; i < n; ++i)
     if (d.y[i] >= f.peak * (1 - 1e-3)) {
       f.i_peak = i;
       break;
     }
-  f.s_peak = d.s[f.i_peak];
+  f.s_peak = d.step(f.i_peak);
   f.rises_at_start = f.i_peak > 0 && f.y_first < 0.9 * f.peak;
   for (std::size_t i = f.i_peak; i < n; ++i)
     if (d.y[i] <= 0.5 * f.peak) {
-      f.s_half = d.s[i];
+      f.s_half = d.step(i);
       break;
     }
-  // Jumps: a change of over 3% in one logged interval, ten times larger than either neighbour's.
+  // Jumps: a change of over 3% in one logged interval, ten times larger than either neighbour's, in ratio
+  // (step decays at any level) or in absolute size when over 5% of the peak (restarts from near zero, where the
+  // neighbours' ratios are large too).
   auto lr_change = [&](std::size_t i) {
     const double a = std::max(d.y[i], 1e-300), b = std::max(d.y[i + 1], 1e-300);
     return std::log(b / a);
   };
-  for (std::size_t i = 0; i + 1 < n; ++i) {
+  auto diff = [&](std::size_t i) { return std::abs(d.y[i + 1] - d.y[i]); };
+  for (std::size_t i = f.i_peak; i + 1 < n; ++i) {  // a warmup's first steps are not restarts
+    if (diff(i) < 0.0295 * std::min(d.y[i], d.y[i + 1])) continue;  // cheap pre-test
     const double c = lr_change(i);
     if (std::abs(c) < 0.03) continue;
     const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
     const double after = i + 2 < n ? std::abs(lr_change(i + 1)) : 0.0;
-    if (std::abs(c) > 10 * before && std::abs(c) > 10 * after) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
+    const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
+    const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
+    const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
+    if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
   }
-  for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.s[i + 1]);
-  for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.s[i + 1]);
+  for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.step(i + 1));
+  for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.step(i + 1));
   if (!f.down_jumps.empty()) {
     double acc = 0;
     for (std::size_t i : f.down_jumps) acc += lr_change(i);
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
   f.s_leave = f.s_peak;
-  for (std::size_t i = f.i_peak; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.s[i];
+  for (std::size_t i = f.i_peak; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.step(i);
   const double range = f.peak - f.floor;
   for (std::size_t i = f.i_peak; i < n; ++i)
     if (d.y[i] <= f.floor + 1e-4 * range) {
-      f.s_floor = d.s[i];
+      f.s_floor = d.step(i);
       break;
     }
   double low = f.peak;
@@ -192,11 +290,11 @@ inline lr_features extract_features(const lr_samples& d) {
     if (d.y[i] < low) low = d.y[i], i_low = i;
     if (low < f.peak - range / 3 && d.y[i] > low + range / 3) {
       f.rises_again = true;
-      f.s_trough = d.s[i_low];
+      f.s_trough = d.step(i_low);
       double hi = d.y[i];
       std::size_t i_hi = i;
       for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
-      f.s_second_peak = d.s[i_hi];
+      f.s_second_peak = d.step(i_hi);
       break;
     }
   }

@@ -1,0 +1,222 @@
+#pragma once
+/**
+ * The schedule a run's configuration names (DeepSpeed or HF Trainer keys), and whether the logged lr agrees with it.
+ */
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "trainscope/schedule/closed_forms.hpp"
+
+namespace trainscope::inline v1 {
+
+/** A closed form read from a configuration. */
+struct configured_schedule {
+  schedule_model model;
+  bool peak_known = false;  ///< false when the config names the shape but not the lr (peak set to 1)
+  std::string source;       ///< e.g. "deepspeed WarmupCosineLR"
+};
+
+namespace detail {
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// Value of a key, matched case-insensitively on the whole key or on its last dotted/slashed component.
+inline std::optional<std::string> config_get(const std::vector<std::pair<std::string, std::string>>& config,
+                                             std::initializer_list<std::string_view> keys) {
+  for (std::string_view want : keys) {
+    for (const auto& [k, v] : config) {
+      const std::string lk = lower(k);
+      const auto cut = lk.find_last_of("./");
+      const std::string_view last = cut == std::string::npos ? std::string_view(lk) : std::string_view(lk).substr(cut + 1);
+      if (lk == want || last == want) return v;
+    }
+  }
+  return std::nullopt;
+}
+
+inline std::optional<double> config_number(const std::vector<std::pair<std::string, std::string>>& config,
+                                           std::initializer_list<std::string_view> keys) {
+  const auto v = config_get(config, keys);
+  if (!v) return std::nullopt;
+  std::string s = *v;
+  s.erase(std::remove(s.begin(), s.end(), '"'), s.end());
+  char* end = nullptr;
+  const double x = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || !std::isfinite(x)) return std::nullopt;
+  return x;
+}
+}  // namespace detail
+
+/**
+ * Reads the schedule named by configuration pairs (run.config), or nothing when none is named.
+ *
+ * DeepSpeed (`lr_schedule` / `scheduler.type`): WarmupCosineLR (warmup_num_steps, total_num_steps, cos_min_ratio,
+ * warmup_min_ratio, warmup_type, default log), WarmupDecayLR and WarmupLR (warmup_min_lr, warmup_max_lr,
+ * warmup_num_steps, total_num_steps, warmup_type), OneCycle (cycle_min_lr, cycle_max_lr, cycle_first_step_size,
+ * cycle_second_step_size, decay_lr_rate, decay_step_size). HF Trainer (`lr_scheduler_type`): linear, cosine, constant,
+ * constant_with_warmup, polynomial, inverse_sqrt, cosine_with_min_lr (warmup_steps or warmup_ratio, max_steps,
+ * learning_rate). The peak comes from warmup_max_lr, lr or learning_rate when present.
+ */
+inline std::optional<configured_schedule> schedule_from_config(
+    const std::vector<std::pair<std::string, std::string>>& config) {
+  using detail::config_get, detail::config_number;
+  auto type = config_get(config, {"lr_schedule", "scheduler.type", "lr_scheduler", "scheduler", "lr_scheduler_type"});
+  if (!type) return std::nullopt;
+  std::string t = detail::lower(*type);
+  t.erase(std::remove(t.begin(), t.end(), '"'), t.end());
+  if (auto p = t.find("schedulertype."); p != std::string::npos) t = t.substr(p + 14);  // "SchedulerType.COSINE"
+  configured_schedule out;
+  const auto lr = config_number(config, {"warmup_max_lr", "learning_rate", "lr", "optimizer.params.lr"});
+  out.peak_known = lr.has_value();
+  const double peak = lr.value_or(1.0);
+  const auto ws = config_number(config, {"warmup_num_steps", "warmup_steps", "num_warmup_steps"});
+  const auto total = config_number(config, {"total_num_steps", "max_steps", "num_training_steps", "total_steps"});
+
+  warmup_spec w;
+  if (t == "onecycle") {
+    // DeepSpeed OneCycle: cycle_first_step_size defaults to 2000, the second to the first, no decay.
+    const auto lo = config_number(config, {"cycle_min_lr"}), hi = config_number(config, {"cycle_max_lr"});
+    if (!lo || !hi) return std::nullopt;
+    const double up = config_number(config, {"cycle_first_step_size"}).value_or(2000);
+    out.model = one_cycle_schedule::deepspeed(*lo, *hi, up, config_number(config, {"cycle_second_step_size"}).value_or(up),
+                                              config_number(config, {"decay_lr_rate"}).value_or(0),
+                                              config_number(config, {"decay_step_size"}).value_or(0));
+    out.peak_known = true;
+    out.source = "deepspeed OneCycle";
+    return out;
+  }
+  const bool deepspeed = t == "warmupcosinelr" || t == "warmupdecaylr" || t == "warmuplr";
+  if (deepspeed) {
+    // DeepSpeed: warmup_num_steps defaults to 1000, warmup_type to "log" (lr_schedules.py).
+    w.steps = ws.value_or(1000);
+    const auto kind = config_get(config, {"warmup_type"});
+    w.kind = kind && detail::lower(*kind).find("linear") != std::string::npos ? warmup_kind::linear : warmup_kind::log;
+    out.source = "deepspeed " + *type;
+  } else {
+    double steps = ws.value_or(0);
+    if (!ws || steps == 0)
+      if (auto ratio = config_number(config, {"warmup_ratio"}); ratio && total) steps = std::ceil(*ratio * *total);
+    w.steps = steps;
+    out.source = "HF lr_scheduler_type " + t;
+  }
+
+  if (t == "warmupcosinelr") {
+    if (!total) return std::nullopt;
+    w.start_ratio = config_number(config, {"warmup_min_ratio"}).value_or(0);
+    warmup_cosine_schedule s;
+    s.peak_lr = peak;
+    s.min_lr = peak * config_number(config, {"cos_min_ratio"}).value_or(1e-4);
+    s.warmup = w;
+    s.total_steps = *total;
+    s.end_offset = 1;
+    out.model = s;
+  } else if (t == "warmupdecaylr" || t == "warmuplr") {
+    const double lo = config_number(config, {"warmup_min_lr"}).value_or(0);
+    const double hi = config_number(config, {"warmup_max_lr"}).value_or(out.peak_known ? peak : 0.001);
+    out.peak_known = true;
+    w.start_ratio = hi > 0 ? lo / hi : 0;
+    if (t == "warmuplr") {
+      out.model = warmup_constant_schedule{hi, w};
+    } else {
+      if (!total) return std::nullopt;
+      warmup_linear_schedule s{hi, lo, w, *total};
+      out.model = s;
+    }
+  } else if (t == "linear" || t == "cosine" || t == "cosine_with_min_lr" || t == "polynomial") {
+    if (!total) return std::nullopt;
+    if (t == "linear") out.model = warmup_linear_schedule{peak, 0, w, *total};
+    else if (t == "polynomial")
+      out.model = warmup_polynomial_schedule{peak, config_number(config, {"lr_end"}).value_or(1e-7), w, *total,
+                                             config_number(config, {"power"}).value_or(1.0)};
+    else {
+      warmup_cosine_schedule s;
+      s.peak_lr = peak;
+      s.min_lr = config_number(config, {"min_lr"}).value_or(peak * config_number(config, {"min_lr_rate"}).value_or(0));
+      s.warmup = w;
+      s.total_steps = *total;
+      out.model = s;
+    }
+  } else if (t == "constant") {
+    out.model = constant_schedule{peak};
+  } else if (t == "constant_with_warmup") {
+    out.model = warmup_constant_schedule{peak, w};
+  } else if (t == "inverse_sqrt") {
+    out.model = inverse_sqrt_schedule{peak, w, config_number(config, {"timescale"}).value_or(w.steps > 0 ? w.steps : 10000)};
+  } else {
+    return std::nullopt;
+  }
+  return out;
+}
+
+/** How well logged lr values match a configured schedule. */
+struct schedule_agreement {
+  bool agrees = false;             ///< max_relative_error within the tolerance
+  double max_relative_error = 0;   ///< max |model - logged| / max(logged, floor_ratio * peak)
+  double rms_relative_error = 0;
+  std::int64_t step_offset = 0;    ///< logged step = counter + offset that matched best (-1, 0 or 1)
+  double scale = 1;                ///< factor applied to the model's lr (fitted when the config has no peak)
+};
+
+/**
+ * Compares logged (step, lr) samples with a configured schedule, trying the step offsets -1, 0 and 1.
+ * When the config did not give the peak, the lr is scaled by the least-squares factor first.
+ * `tolerance` is on the max relative error (default 1%, far above float32 or "%.6g" rounding); values below
+ * `floor_ratio` of the peak are compared in absolute terms (as that fraction of the peak), so a cosine tail at
+ * 1e-9 that ends one step off does not count as a disagreement.
+ */
+inline schedule_agreement compare_schedule(const configured_schedule& cs, std::span<const std::int64_t> steps,
+                                           std::span<const double> lr, double tolerance = 0.01,
+                                           double floor_ratio = 0.01) {
+  schedule_agreement best;
+  best.max_relative_error = std::numeric_limits<double>::infinity();
+  double peak = 0;
+  for (double v : lr)
+    if (std::isfinite(v)) peak = std::max(peak, v);
+  const double floor = std::max(floor_ratio * peak, 1e-300);
+  for (std::int64_t offset : {0, 1, -1}) {
+    double scale = 1;
+    if (!cs.peak_known) {
+      double num = 0, den = 0;
+      for (std::size_t i = 0; i < lr.size(); ++i) {
+        if (!std::isfinite(lr[i])) continue;
+        const double m = lr_at(cs.model, static_cast<double>(steps[i] - offset));
+        const double w = 1.0 / (std::max(lr[i], floor) * std::max(lr[i], floor));
+        num += w * m * lr[i], den += w * m * m;
+      }
+      scale = den > 0 ? num / den : 1;
+    }
+    double mx = 0, s2 = 0;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < lr.size(); ++i) {
+      if (!std::isfinite(lr[i])) continue;
+      const double m = scale * lr_at(cs.model, static_cast<double>(steps[i] - offset));
+      const double e = std::abs(m - lr[i]) / std::max(lr[i], floor);
+      mx = std::max(mx, e), s2 += e * e, ++n;
+    }
+    if (mx < best.max_relative_error) {
+      best.max_relative_error = mx;
+      best.rms_relative_error = n ? std::sqrt(s2 / static_cast<double>(n)) : 0;
+      best.step_offset = offset;
+      best.scale = scale;
+    }
+  }
+  best.agrees = best.max_relative_error <= tolerance;
+  return best;
+}
+
+}  // namespace trainscope::inline v1

@@ -1,0 +1,363 @@
+// Reconstruction from synthetic logs: each family with known parameters, under the logging conventions real logs
+// mix up (step offset, float32, sparse or irregular sampling, truncation).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trainscope/schedule.hpp"
+
+using namespace trainscope;
+
+namespace {
+
+struct sampling {
+  std::int64_t first = 0, last = 0, every = 1;
+  bool irregular = false;  ///< gaps cycle through every, 2*every+1, every/2+3
+  bool float32 = false;
+  std::int64_t offset = 0;  ///< logged step = counter + offset
+};
+
+struct log_samples {
+  std::vector<std::int64_t> steps;
+  std::vector<double> lr;
+};
+
+log_samples make_log(const schedule_model& m, const sampling& s) {
+  log_samples out;
+  const std::int64_t gaps[] = {s.every, 2 * s.every + 1, s.every / 2 + 3};
+  std::size_t g = 0;
+  for (std::int64_t step = s.first; step <= s.last;) {
+    double v = lr_at(m, static_cast<double>(step - s.offset));
+    if (s.float32) v = static_cast<float>(v);
+    out.steps.push_back(step);
+    out.lr.push_back(v);
+    step += s.irregular ? gaps[g++ % 3] : s.every;
+  }
+  return out;
+}
+
+struct expected {
+  std::string family;
+  double peak;
+  std::optional<double> warmup;  ///< checked within one step
+  std::optional<double> total;   ///< checked within 1%, only when the log reaches the decay's end
+};
+
+/// A reported parameter, NaN when absent or null (so a missing one fails the comparison instead of crashing).
+double param(const schedule_fit& f, const char* name) {
+  return f.param(name).value_or(std::nan(""));
+}
+
+schedule_fit check_fit(const schedule_model& m, const sampling& s, const expected& e) {
+  const auto log = make_log(m, s);
+  const auto fit = reconstruct_schedule(log.steps, log.lr);
+  REQUIRE(fit.has_value());
+  INFO("fitted ", fit->family, " (", fit->convention, "), note: ", fit->certainty_note);
+  for (const auto& p : fit->params) INFO(p.name, " = ", p.value ? *p.value : -1.0);
+  CHECK(fit->family == e.family);
+  REQUIRE(fit->param("peak_lr").has_value());
+  CHECK(std::abs(param(*fit, "peak_lr") / e.peak - 1) < 1e-3);
+  if (e.warmup) {
+    REQUIRE(fit->param("warmup_steps").has_value());
+    CHECK(std::abs(param(*fit, "warmup_steps") - *e.warmup) <= 1.0);
+  }
+  if (e.total) {
+    REQUIRE(fit->param("total_steps").has_value());
+    CHECK(std::abs(param(*fit, "total_steps") / *e.total - 1) < 0.01);
+  }
+  // The fitted closed form reproduces the log (float32 rounding is 6e-8 relative).
+  CHECK(fit->max_relative_error < 1e-4);
+  return *fit;
+}
+
+warmup_cosine_schedule cosine(double peak, double min, double w, double t, warmup_kind k = warmup_kind::linear) {
+  warmup_cosine_schedule s;
+  s.peak_lr = peak, s.min_lr = min, s.warmup = {w, k, 0}, s.total_steps = t;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("the bundled sample log: DeepSpeed WarmupCosineLR, log warmup 500, total 11763, logged at 1..11760") {
+  auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
+  ds.end_offset = 1;
+  const auto fit = check_fit(ds, {1, 11760, 1, false, true, 1}, {"warmup_log_cosine", 3e-4, 500, 11763});
+  CHECK(param(fit, "total_steps") == 11763);
+  CHECK(param(fit, "warmup_steps") == 500);
+  CHECK(param(fit, "min_lr") == doctest::Approx(0.0).epsilon(1e-9));
+  CHECK(fit.step_offset == 1);
+  CHECK(fit.convention.find("deepspeed") != std::string::npos);
+  CHECK(fit.lr(11760) == doctest::Approx(ds.lr(11759)).epsilon(1e-6));
+}
+
+TEST_CASE("warmup_cosine under HF, nanoGPT and llm.c conventions") {
+  SUBCASE("HF: from 0 at step 0, every step, doubles") {
+    check_fit(cosine(3e-4, 0, 300, 6000), {0, 5999, 1, false, false, 0}, {"warmup_cosine", 3e-4, 300, 6000});
+  }
+  SUBCASE("nanoGPT: floor 10%, clamped after T, logged every 10 past the end") {
+    auto s = cosine(6e-4, 6e-5, 200, 5000);
+    s.clamp_after_end = true;
+    const auto fit = check_fit(s, {0, 6000, 10, false, false, 0}, {"warmup_cosine", 6e-4, 200, 5000});
+    CHECK(param(fit, "min_lr") == doctest::Approx(6e-5).epsilon(1e-3));
+    CHECK(fit.convention.find("nanoGPT") != std::string::npos);
+  }
+  SUBCASE("llm.c: lr = peak (step + 1) / W, float32") {
+    check_fit(cosine(6e-4, 0, 700, 19560), {0, 19559, 1, false, true, -1}, {"warmup_cosine", 6e-4, 700, 19560});
+  }
+  SUBCASE("CosineAnnealingLR alone is warmup_cosine with no warmup") {
+    check_fit(cosine(0.1, 0.001, 0, 200), {0, 199, 1, false, true, 0}, {"warmup_cosine", 0.1, 0, 200});
+  }
+  SUBCASE("irregular sampling, logged step = counter + 1") {
+    check_fit(cosine(1e-3, 1e-5, 1000, 30000), {1, 30000, 40, true, true, 1}, {"warmup_cosine", 1e-3, 1000, 30000});
+  }
+}
+
+TEST_CASE("nanoGPT's newer warmup, (it + 1) / (warmup_iters + 1), is HF's form one counter later") {
+  // train.py get_lr: it < warmup_iters: lr (it + 1) / (warmup_iters + 1); it > lr_decay_iters: min_lr; else cosine
+  // with decay_ratio (it - warmup_iters) / (lr_decay_iters - warmup_iters).
+  const double lr = 6e-4, min_lr = 6e-5, warmup = 100, decay_iters = 3000;
+  std::vector<std::int64_t> steps;
+  std::vector<double> values;
+  for (std::int64_t it = 0; it <= 3500; ++it) {
+    const double t = static_cast<double>(it);
+    double v = min_lr;
+    if (t < warmup) v = lr * (t + 1) / (warmup + 1);
+    else if (t <= decay_iters)
+      v = min_lr + 0.5 * (1 + std::cos(3.141592653589793 * (t - warmup) / (decay_iters - warmup))) * (lr - min_lr);
+    steps.push_back(it), values.push_back(static_cast<float>(v));
+  }
+  const auto fit = reconstruct_schedule(steps, values);
+  REQUIRE(fit.has_value());
+  INFO(fit->convention);
+  CHECK(fit->family == "warmup_cosine");
+  CHECK(std::abs(param(*fit, "warmup_steps") - warmup) <= 1);
+  CHECK(std::abs(param(*fit, "total_steps") / decay_iters - 1) < 0.01);
+  CHECK(param(*fit, "min_lr") == doctest::Approx(min_lr).epsilon(1e-3));
+  CHECK(fit->step_offset == -1);
+  CHECK(fit->convention.find("nanoGPT") != std::string::npos);  // held at min_lr after the end
+  CHECK(fit->max_relative_error < 1e-6);
+}
+
+TEST_CASE("a log that stops before the decay ends: the end is extrapolated, with its uncertainty") {
+  auto s = cosine(1e-3, 0, 1000, 30000);
+  const auto fit = check_fit(s, {0, 15000, 10, false, true, 0}, {"warmup_cosine", 1e-3, 1000, std::nullopt});
+  REQUIRE(fit.total_steps_uncertainty.has_value());
+  CHECK(std::abs(param(fit, "total_steps") - 30000) <= std::max(300.0, *fit.total_steps_uncertainty));
+  CHECK(*fit.total_steps_uncertainty < 3000);
+  CHECK(fit.certainty_note.find("stops") != std::string::npos);
+  auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
+  ds.end_offset = 1;
+  const auto part = check_fit(ds, {1, 7000, 7, false, true, 1}, {"warmup_log_cosine", 3e-4, 500, std::nullopt});
+  REQUIRE(part.total_steps_uncertainty.has_value());
+  CHECK(std::abs(param(part, "total_steps") - 11763) <= std::max(120.0, *part.total_steps_uncertainty));
+}
+
+TEST_CASE("linear decays: HF linear, DeepSpeed WarmupDecayLR (log warmup), polynomial") {
+  check_fit(warmup_linear_schedule{1e-5, 0, {500, warmup_kind::linear, 0}, 5000}, {25, 5000, 25, false, false, 0},
+            {"warmup_linear", 1e-5, 500, 5000});
+  check_fit(warmup_linear_schedule{2e-4, 0, {1000, warmup_kind::log, 0}, 20000}, {1, 20000, 13, true, true, 1},
+            {"warmup_log_linear", 2e-4, 1000, 20000});
+  const auto fit = check_fit(warmup_polynomial_schedule{1e-3, 1e-7, {100, warmup_kind::linear, 0}, 3000, 2.0},
+                             {0, 3200, 4, false, true, 0}, {"warmup_polynomial", 1e-3, 100, 3000});
+  CHECK(param(fit, "power") == doctest::Approx(2.0).epsilon(0.01));
+}
+
+TEST_CASE("warmup then constant: HF constant_with_warmup, PyTorch LinearLR, DeepSpeed WarmupLR, constant") {
+  check_fit(warmup_constant_schedule{1e-4, {100, warmup_kind::linear, 0}}, {0, 3000, 3, false, true, 0},
+            {"linear_warmup_constant", 1e-4, 100, std::nullopt});
+  check_fit(warmup_constant_schedule{0.1, {50, warmup_kind::linear, 1.0 / 3}}, {0, 1000, 1, false, true, 0},
+            {"linear_warmup_constant", 0.1, 50, std::nullopt});
+  check_fit(warmup_constant_schedule{1e-3, {1000, warmup_kind::log, 0}}, {1, 5000, 1, false, true, 1},
+            {"warmup_log_constant", 1e-3, 1000, std::nullopt});
+  check_fit(constant_schedule{1e-5}, {401, 12030, 401, false, false, 0}, {"constant", 1e-5, 0, std::nullopt});
+}
+
+TEST_CASE("inverse_sqrt (HF timescale), exponential") {
+  const auto fit = check_fit(inverse_sqrt_schedule{5e-4, {4000, warmup_kind::linear, 0}, 4000},
+                             {0, 50000, 50, false, true, 0}, {"inverse_sqrt", 5e-4, 4000, std::nullopt});
+  CHECK(param(fit, "timescale") == doctest::Approx(4000).epsilon(0.01));
+  const auto ex = check_fit(exponential_schedule{0.1, {}, 0.95}, {0, 99, 1, false, true, 0},
+                            {"exponential", 0.1, 0, std::nullopt});
+  CHECK(param(ex, "gamma") == doctest::Approx(0.95).epsilon(1e-4));
+}
+
+TEST_CASE("step decays: StepLR and MultiStepLR (per-epoch counters)") {
+  const auto st = check_fit(step_schedule{0.1, {}, 30, 0.1}, {0, 99, 1, false, true, 0}, {"step", 0.1, 0, std::nullopt});
+  CHECK(param(st, "step_size") == 30);
+  CHECK(param(st, "gamma") == doctest::Approx(0.1).epsilon(1e-4));
+  const auto ms = check_fit(multistep_schedule{0.1, {}, {30, 80}, 0.2}, {0, 119, 1, false, true, 0},
+                            {"multistep", 0.1, 0, std::nullopt});
+  CHECK(param(ms, "milestone_1") == 30);
+  CHECK(param(ms, "milestone_2") == 80);
+  CHECK(param(ms, "gamma") == doctest::Approx(0.2).epsilon(1e-4));
+}
+
+TEST_CASE("cosine_restarts: CosineAnnealingWarmRestarts with T_mult 2") {
+  const auto fit = check_fit(cosine_restarts_schedule{1e-3, 1e-5, {}, 1000, 2}, {0, 6999, 5, false, true, 0},
+                             {"cosine_restarts", 1e-3, 0, std::nullopt});
+  CHECK(param(fit, "restart_period") == 1000);
+  CHECK(param(fit, "restart_multiplier") == doctest::Approx(2.0).epsilon(1e-3));
+}
+
+TEST_CASE("HF cosine_with_hard_restarts: CosineAnnealingWarmRestarts with T_mult 1, after a warmup") {
+  const auto fit = check_fit(cosine_restarts_schedule{5e-4, 0, {100, warmup_kind::linear, 0}, 1200, 1},
+                             {0, 4900, 2, false, false, 0}, {"cosine_restarts", 5e-4, 100, std::nullopt});
+  CHECK(param(fit, "restart_period") == 1200);
+  CHECK(param(fit, "restart_multiplier") == doctest::Approx(1.0).epsilon(1e-6));
+}
+
+TEST_CASE("one_cycle: PyTorch two- and three-phase, cos and linear; DeepSpeed with decay") {
+  SUBCASE("two phases, cosine") {
+    const auto fit = check_fit(one_cycle_schedule::pytorch(0.1, 2760, 0.3), {49, 2749, 50, false, false, 0},
+                               {"one_cycle", 0.1, 827, std::nullopt});
+    CHECK(param(fit, "pct_start") == doctest::Approx(0.3).epsilon(1e-3));
+    CHECK(param(fit, "div_factor") == doctest::Approx(25).epsilon(1e-3));
+  }
+  SUBCASE("three phases, linear") {
+    const auto fit = check_fit(one_cycle_schedule::pytorch(0.01, 5000, 0.25, anneal_shape::linear, 10, 100, true),
+                               {0, 5100, 5, false, true, 0}, {"one_cycle", 0.01, 1249, 5000});
+    CHECK(param(fit, "three_phase") == 1);
+    CHECK(fit.convention.find("linear") != std::string::npos);
+  }
+  SUBCASE("DeepSpeed OneCycle with a decay phase") {
+    check_fit(one_cycle_schedule::deepspeed(1e-4, 1e-3, 1000, 1000, 0.001, 1), {0, 5000, 5, false, true, 0},
+              {"one_cycle", 1e-3, 1000, 2000});
+  }
+}
+
+TEST_CASE("cyclic: triangular, triangular2 and exp_range") {
+  const auto tri = check_fit(cyclic_schedule{1e-4, 1e-3, 400, 400, cyclic_mode::triangular, 1},
+                             {0, 3000, 1, false, true, 0}, {"cyclic", 1e-3, std::nullopt, std::nullopt});
+  CHECK(tri.convention.find("triangular;") != std::string::npos);
+  CHECK(param(tri, "cycle_base_lr") == doctest::Approx(1e-4).epsilon(1e-4));
+  const auto t2 = check_fit(cyclic_schedule{1e-4, 1e-3, 500, 500, cyclic_mode::triangular2, 1},
+                            {0, 4000, 4, false, true, 0}, {"cyclic", 1e-3, std::nullopt, std::nullopt});
+  CHECK(t2.convention.find("triangular2") != std::string::npos);
+  CHECK(param(t2, "step_size_up") == 500);
+  const auto ex = check_fit(cyclic_schedule{1e-4, 1e-3, 300, 700, cyclic_mode::exp_range, 0.9995},
+                            {0, 4000, 2, false, true, 0}, {"cyclic", 1e-3, std::nullopt, std::nullopt});
+  CHECK(ex.convention.find("exp_range") != std::string::npos);
+  CHECK(param(ex, "gamma") == doctest::Approx(0.9995).epsilon(1e-5));
+}
+
+TEST_CASE("wsd: HF warmup-stable-decay, warmup from min_lr, 1-sqrt and linear decay") {
+  wsd_schedule w{1e-3, 1e-5, 200, 5000, 1000};
+  w.decay_shape = anneal_shape::one_minus_sqrt;
+  const auto fit = check_fit(w, {0, 6300, 5, false, true, 0}, {"wsd", 1e-3, 200, 6200});
+  CHECK(param(fit, "stable_steps") == doctest::Approx(5000).epsilon(1e-3));
+  CHECK(fit.convention.find("1-sqrt") != std::string::npos);
+  w.decay_shape = anneal_shape::linear;
+  check_fit(w, {1, 6201, 1, false, false, 1}, {"wsd", 1e-3, 200, 6200});
+}
+
+TEST_CASE("several parameter groups are each reconstructed; bad input is an error, not a guess") {
+  series g0("lr/pg0"), g1("lr/pg1");
+  const auto a = cosine(1e-3, 0, 100, 2000), b = cosine(1e-4, 0, 100, 2000);
+  for (std::int64_t s = 0; s < 2000; s += 5) g0.put(s, a.lr(static_cast<double>(s))), g1.put(s, b.lr(static_cast<double>(s)));
+  const std::vector<series> groups{g0, g1};
+  const auto fits = reconstruct_schedules(groups);
+  REQUIRE(fits.size() == 2);
+  REQUIRE(fits[0].has_value());
+  REQUIRE(fits[1].has_value());
+  CHECK(fits[0]->family == "warmup_cosine");
+  CHECK(param(*fits[1], "peak_lr") == doctest::Approx(1e-4).epsilon(1e-6));
+
+  const std::vector<std::int64_t> st{1, 2, 2};
+  const std::vector<double> v{1, 2, 3};
+  CHECK(reconstruct_schedule(st, v).error().code == errc::invalid_argument);
+  const std::vector<std::int64_t> st2{1, 2};
+  const std::vector<double> nan2{std::nan(""), 1.0};
+  CHECK(reconstruct_schedule(st2, nan2).error().code == errc::no_usable_data);
+  const std::vector<double> zeros{0.0, 0.0};
+  CHECK(reconstruct_schedule(st2, zeros).error().code == errc::no_usable_data);
+}
+
+TEST_CASE("convention matrix: step offset x sampling x storage, for warmup families that real logs mix up") {
+  auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
+  ds.end_offset = 1;
+  auto nano = cosine(6e-4, 6e-5, 400, 8000);
+  nano.clamp_after_end = true;
+  wsd_schedule wsd{1e-3, 1e-4, 300, 4000, 2000};
+  wsd.decay_shape = anneal_shape::linear;
+  struct family_case {
+    const char* name;
+    schedule_model model;
+    std::int64_t last;
+    expected e;
+  };
+  const family_case cases[] = {
+      {"HF cosine", cosine(2e-4, 0, 250, 9000), 9000, {"warmup_cosine", 2e-4, 250, 9000}},
+      {"DeepSpeed log cosine", ds, 11760, {"warmup_log_cosine", 3e-4, 500, 11763}},
+      {"nanoGPT clamp", nano, 8500, {"warmup_cosine", 6e-4, 400, 8000}},
+      {"HF linear", warmup_linear_schedule{5e-5, 0, {300, warmup_kind::linear, 0}, 6000}, 6000,
+       {"warmup_linear", 5e-5, 300, 6000}},
+      {"HF WSD linear", wsd, 6500, {"wsd", 1e-3, 300, 6300}},
+  };
+  for (const auto& c : cases)
+    for (std::int64_t offset : {-1, 0, 1})
+      for (int sampling_kind = 0; sampling_kind < 4; ++sampling_kind)
+        for (bool f32 : {false, true}) {
+          sampling s{offset > 0 ? 1 : 0, c.last, 1, false, f32, offset};
+          if (sampling_kind == 1) s.every = 17;
+          if (sampling_kind == 2) s.every = 9, s.irregular = true;
+          expected e = c.e;
+          if (sampling_kind == 3) s.every = 50, s.last = c.last * 3 / 4, e.total.reset();  // stops in the decay
+          const std::string name = c.name;
+          CAPTURE(name);
+          CAPTURE(offset);
+          CAPTURE(sampling_kind);
+          CAPTURE(f32);
+          const auto fit = check_fit(c.model, s, e);
+          if (sampling_kind == 3) {
+            // Where the decay ends is extrapolated; the truth lies within 1% or the stated uncertainty (found by
+            // bisection to half a step, plus the rounding of total_steps to a whole step).
+            REQUIRE(fit.total_steps_uncertainty.has_value());
+            CHECK(std::abs(param(fit, "total_steps") - *c.e.total) <=
+                  std::max(0.01 * *c.e.total, *fit.total_steps_uncertainty + 1));
+          }
+        }
+}
+
+TEST_CASE("messy input: noise, spikes, NaN, tiny logs give a finite fit or an error, never a crash") {
+  std::uint64_t state = 42;
+  auto next = [&state] {  // splitmix64, so the test does not depend on <random>'s distributions
+    state += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  auto uniform = [&] { return static_cast<double>(next() >> 11) * 0x1p-53; };
+  int fits = 0;
+  for (int it = 0; it < 60; ++it) {
+    const std::size_t n = 2 + next() % (it < 30 ? 6 : 400);
+    std::vector<std::int64_t> steps;
+    std::vector<double> lr;
+    std::int64_t s = static_cast<std::int64_t>(next() % 100) - 50;
+    for (std::size_t i = 0; i < n; ++i) {
+      s += 1 + static_cast<std::int64_t>(next() % 20);
+      double v = 0;
+      switch (it % 4) {
+        case 0: v = uniform(); break;                                    // noise
+        case 1: v = i == n / 2 ? 1.0 : 0.0; break;                        // a single spike
+        case 2: v = std::exp(-30 + 35 * uniform()); break;                // twelve decades
+        default: v = next() % 10 == 0 ? std::nan("") : 1e-3 * (1 + std::sin(0.01 * static_cast<double>(i)));
+      }
+      steps.push_back(s), lr.push_back(v);
+    }
+    const auto fit = reconstruct_schedule(steps, lr);
+    if (!fit) {
+      CHECK(fit.error().code == errc::no_usable_data);
+      continue;
+    }
+    ++fits;
+    CHECK(std::isfinite(fit->lr(steps.back() + 1000)));
+    CHECK(std::isfinite(fit->information_criterion));
+    CHECK_FALSE(fit->family.empty());
+  }
+  CHECK(fits > 40);
+}

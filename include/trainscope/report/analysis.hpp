@@ -49,7 +49,16 @@ struct schedule_section {
   std::optional<schedule_fit> fitted;  ///< reconstructed from the logged learning rate
   std::string fit_error;               ///< why there is no fit (no lr logged, too few samples...)
   std::optional<std::string> config_schedule;  ///< schedule named by a config record, as written
+  std::optional<configured_schedule> config;   ///< the closed form that config describes, when it is complete enough
+  std::optional<schedule_agreement> agreement; ///< logged lr against the config's closed form
   std::string source;                  ///< "fit", "config" or "" (nothing)
+  struct group {
+    std::string name;
+    std::string family;   ///< empty when this group could not be fitted
+    std::optional<double> peak_lr;
+    double max_relative_error = 0;
+  };
+  std::vector<group> groups;           ///< every parameter group when the log has several (the first is the run's)
   std::vector<std::pair<std::int64_t, double>> lr_at;  ///< requested --lr-at values
 };
 
@@ -249,8 +258,24 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
   } else {
     sched.fit_error = r.lr.empty() ? "no learning rate in the log" : "only one learning-rate sample";
   }
-  if (sched.fitted)
-    for (auto s : opts.lr_at_steps) sched.lr_at.emplace_back(s, sched.fitted->lr(s));
+  sched.config = schedule_from_config(r.config);
+  if (sched.config && r.lr.size() >= 2) sched.agreement = compare_schedule(*sched.config, r.lr.step_view(), r.lr.view());
+  if (!sched.fitted && sched.config) sched.source = "config";  // no logged lr: the config is all there is
+  for (const auto& g : r.lr_groups) {
+    schedule_section::group out;
+    out.name = g.name;
+    if (g.size() >= 2)
+      if (auto f = reconstruct_schedule(g.step_view(), g.view(), opts.schedule)) {
+        out.family = f->family;
+        out.peak_lr = f->param("peak_lr");
+        out.max_relative_error = f->max_relative_error;
+      }
+    sched.groups.push_back(std::move(out));
+  }
+  for (auto s : opts.lr_at_steps) {
+    if (sched.fitted) sched.lr_at.emplace_back(s, sched.fitted->lr(s));
+    else if (sched.config) sched.lr_at.emplace_back(s, lr_at(sched.config->model, static_cast<double>(s)));
+  }
   return a;
 }
 

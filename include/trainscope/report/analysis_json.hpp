@@ -95,12 +95,15 @@ inline std::string to_json(const analysis& a) {
   const auto& s = a.schedule;
   w.key("schedule").begin_object();
   if (s.fitted) w.field("family", s.fitted->family);
+  else if (s.config) w.field("family", family_name(s.config->model));
   else w.key("family").null();
   if (s.source.empty()) w.key("source").null();
   else w.field("source", s.source);
   w.key("params").begin_object();
   if (s.fitted)
     for (const auto& p : s.fitted->params) w.field(p.name, p.value);
+  else if (s.config)
+    for (const auto& p : ::trainscope::detail::report_params(s.config->model)) w.field(p.name, p.value);
   w.end_object();
   if (s.fitted) {
     w.field("convention", s.fitted->convention);
@@ -112,6 +115,29 @@ inline std::string to_json(const analysis& a) {
     w.field("fit_error", s.fit_error);
   }
   w.field("config_schedule", s.config_schedule);
+  if (s.config) {
+    w.key("config").begin_object();
+    w.field("family", family_name(s.config->model)).field("described_by", s.config->source);
+    w.field("peak_known", s.config->peak_known);
+    w.key("params").begin_object();
+    for (const auto& p : ::trainscope::detail::report_params(s.config->model)) w.field(p.name, p.value);
+    w.end_object();
+    if (s.agreement) {
+      w.field("log_agrees", s.agreement->agrees);
+      w.field("max_relative_error", s.agreement->max_relative_error);
+    } else {
+      w.key("log_agrees").null();
+    }
+    w.end_object();
+  }
+  w.key("groups").begin_array();
+  for (const auto& g : s.groups) {
+    w.begin_object();
+    w.field("name", g.name).field("family", g.family).field("peak_lr", g.peak_lr);
+    w.field("max_relative_error", g.max_relative_error);
+    w.end_object();
+  }
+  w.end_array();
   w.key("lr_at").begin_object();
   for (const auto& [step, lr] : s.lr_at) w.field(std::to_string(step), lr);
   w.end_object();

@@ -181,10 +181,38 @@ inline std::string to_markdown(const analysis& a, const markdown_options& opts =
          percent(f.max_relative_error, 3) + " (largest relative error; RMS " + percent(f.rms_relative_error, 3) + ").");
     if (!f.convention.empty()) line("Convention: " + f.convention + ".");
     if (!f.certainty_note.empty()) line(f.certainty_note);
+  } else if (s.config) {
+    line("No learning rate was logged (" + s.fit_error + "); the schedule below is read from the config, not checked "
+         "against the log: `" + std::string(family_name(s.config->model)) + "` (" + s.config->source + ").");
   } else {
     line("No schedule could be reconstructed: " + s.fit_error + ".");
   }
-  if (s.config_schedule) line(), line("The log's config names the schedule `" + *s.config_schedule + "`.");
+  if (s.config && s.agreement) {
+    line();
+    std::string cfg;
+    for (const auto& p : ::trainscope::detail::report_params(s.config->model)) {
+      if (!s.config->peak_known && (p.name == "peak_lr" || p.name == "min_lr")) continue;  // shape only
+      cfg += (cfg.empty() ? "" : ", ") + p.name + " " + (p.value ? general(*p.value, 6) : std::string("none"));
+    }
+    line("The log's config names the schedule `" + s.config_schedule.value_or(s.config->source) + "` (" +
+         s.config->source + ": " + cfg + "). " +
+         (s.agreement->agrees
+              ? "The logged learning rate agrees with it: largest relative difference " +
+                    percent(s.agreement->max_relative_error, 3) + " (tolerance 1 %)."
+              : "The logged learning rate does NOT follow it: largest relative difference " +
+                    percent(s.agreement->max_relative_error, 1) + " (tolerance 1 %); the fitted schedule above is what ran."));
+  } else if (s.config_schedule) {
+    line(), line("The log's config names the schedule `" + *s.config_schedule + "`, without enough parameters to check it.");
+  }
+  if (s.groups.size() > 1) {
+    line();
+    line("The log has " + std::to_string(s.groups.size()) + " parameter groups, each reconstructed (the first is the run's):");
+    line();
+    for (const auto& g : s.groups)
+      line("- `" + g.name + "`: " + (g.family.empty() ? std::string("no fit") : "`" + g.family + "`") +
+           (g.peak_lr ? ", peak " + general(*g.peak_lr, 4) : "") +
+           (g.family.empty() ? "" : ", largest relative error " + percent(g.max_relative_error, 2)));
+  }
   line();
 
   // ---------------------------------------------------------------- diagnosis

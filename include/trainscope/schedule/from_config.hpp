@@ -81,7 +81,7 @@ inline std::optional<configured_schedule> schedule_from_config(
   t.erase(std::remove(t.begin(), t.end(), '"'), t.end());
   if (auto p = t.find("schedulertype."); p != std::string::npos) t = t.substr(p + 14);  // "SchedulerType.COSINE"
   configured_schedule out;
-  const auto lr = config_number(config, {"warmup_max_lr", "learning_rate", "lr", "optimizer.params.lr"});
+  const auto lr = config_number(config, {"warmup_max_lr", "peak_lr", "max_lr", "learning_rate", "lr", "optimizer.params.lr"});
   out.peak_known = lr.has_value();
   const double peak = lr.value_or(1.0);
   const auto ws = config_number(config, {"warmup_num_steps", "warmup_steps", "num_warmup_steps"});

@@ -173,9 +173,15 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
   std::optional<std::int64_t> nf_step;
   std::size_t nf_count = 0;
   bool nf_persistent = false;
+  // The training loss decides the divergence step when it goes non-finite for good: a NaN validation loss
+  // logged before the first step (llm.c evaluates the initial model) dates the damage, not the divergence.
   for (const series* s : {&train_series, &val_series}) {
     const auto rep = find_non_finite(s->values);
     if (!rep.first) continue;
+    if (s == &val_series && nf_persistent) {
+      nf_count += rep.count;
+      continue;
+    }
     nf_count += rep.count;
     const std::int64_t step = s->steps[*rep.first];
     if (rep.persistent && (!nf_step || !nf_persistent || step < *nf_step)) {
@@ -294,10 +300,19 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
       const bool after = val_series.steps[i] >= *divergence_step || !std::isfinite(val_series.values[i]);
       d.checkpoints[i].label = after ? "diverged" : "still_learning";
     }
-    d.recommendations = {
-        "Restart from the last checkpoint before step " + step_str(*divergence_step) +
-            " with a lower learning rate (or a longer warm-up).",
-        "Enable gradient clipping and check for bad batches or fp16 overflow around that step."};
+    // Broken from the first logged step: there is no good checkpoint to go back to, and the lr is not the suspect.
+    const bool from_start = !train_series.empty() && *divergence_step <= train_series.steps.front();
+    if (from_start)
+      d.recommendations = {
+          "The loss is non-finite from the first logged step, so no checkpoint of this run is usable: check the model's "
+          "initialisation or loaded weights, the input data and the loss for NaN/Inf, and the mixed-precision settings "
+          "before training again.",
+          "Run a few steps with anomaly detection (or a NaN check after each layer) to find where the first NaN appears."};
+    else
+      d.recommendations = {
+          "Restart from the last checkpoint before step " + step_str(*divergence_step) +
+              " with a lower learning rate (or a longer warm-up).",
+          "Enable gradient clipping and check for bad batches or fp16 overflow around that step."};
     d.summary = "Diverged at step " + step_str(*divergence_step) + ": " + d.findings.back().message;
     return d;
   }

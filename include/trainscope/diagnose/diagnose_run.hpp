@@ -523,11 +523,20 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
   // ---------- verdict ----------
   const double sig_shown = std::isfinite(sigma) ? sigma : 0.0;
   if (overfit) {
-    d.overfit_onset_step = v.steps[m];
+    // The smoother cannot place the minimum more finely than its half-width h: within that window the
+    // lowest checkpoint is the best estimate (an edge window would otherwise put the onset at a pre-training eval).
+    {
+      const std::size_t lo = m >= h ? m - h : 0, hi = std::min(n - 1, m + h);
+      std::size_t b = lo;
+      for (std::size_t i = lo; i <= hi; ++i)
+        if (v.values[i] < v.values[b]) b = i;
+      d.overfit_onset_step = v.steps[b];
+    }
     const bool memorized = train_collapsed && val_rose_a_lot;
     d.verdict = memorized ? verdict::memorization : verdict::overfitting;
     std::string msg = "Validation loss bottomed at " + num(best_level) + " around step " + step_str(v.steps[m]) +
-                      " and rose " + pct(rel_rise) + " to " + num(end_level) + " (z " + fmt("%.1f", rise_z) +
+                      " (lowest checkpoint: step " + step_str(*d.overfit_onset_step) + ") and rose " + pct(rel_rise) +
+                      " to " + num(end_level) + " (z " + fmt("%.1f", rise_z) +
                       " against checkpoint noise " + num(sig_shown) + ")";
     if (train_at_min && train_end)
       msg += " while training loss fell from " + num(*train_at_min) + " to " + num(*train_end);

@@ -252,6 +252,13 @@ TEST_CASE("wsd: HF warmup-stable-decay, warmup from min_lr, 1-sqrt and linear de
   CHECK(fit.convention.find("1-sqrt") != std::string::npos);
   w.decay_shape = anneal_shape::linear;
   check_fit(w, {1, 6201, 1, false, false, 1}, {"wsd", 1e-3, 200, 6200});
+  // llm.c get_learning_rate_wsd: warmup (step + 1) / W from 0, constant to 0.8 T, 1-sqrt to final_frac * max.
+  // With final_learning_rate_frac 0.1 (a floor of 6e-5) the two warmup starts differ.
+  wsd_schedule llmc{6e-4, 6e-5, 700, 0.8 * 20000 - 700, 0.2 * 20000};
+  llmc.decay_shape = anneal_shape::one_minus_sqrt;
+  llmc.warmup_from_min = false;
+  const auto fit2 = check_fit(llmc, {0, 20500, 1, false, true, -1}, {"wsd", 6e-4, 700, 20000});
+  CHECK(fit2.convention.find("warmup from 0") != std::string::npos);
 }
 
 TEST_CASE("several parameter groups are each reconstructed; bad input is an error, not a guess") {

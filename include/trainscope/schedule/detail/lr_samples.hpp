@@ -278,7 +278,9 @@ inline lr_features extract_features(const lr_samples& d) {
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
   f.s_leave = f.s_peak;
-  for (std::size_t i = f.i_peak; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.step(i), ++f.plateau_samples;
+  std::size_t top = f.i_peak;
+  while (top < n && d.y[top] < f.peak * (1 - 1e-4)) ++top;
+  for (std::size_t i = top; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.step(i), ++f.plateau_samples;
   const double range = f.peak - f.floor;
   const double late_floor = *std::min_element(d.y.begin() + static_cast<std::ptrdiff_t>(f.i_peak), d.y.end());
   for (std::size_t i = f.i_peak; i < n; ++i)

@@ -253,8 +253,8 @@ TEST_CASE("wsd: HF warmup-stable-decay, warmup from min_lr, 1-sqrt and linear de
   w.decay_shape = anneal_shape::linear;
   check_fit(w, {1, 6201, 1, false, false, 1}, {"wsd", 1e-3, 200, 6200});
   // A long warmup: its last samples are within 0.1% of the peak before the plateau starts.
-  wsd_schedule longw{3e-4, 3e-6, 2000, 80000, 18000};
-  check_fit(longw, {0, 101000, 10, false, true, 0}, {"wsd", 3e-4, 2000, 100000});
+  wsd_schedule longw{3e-4, 3e-6, 2000, 20000, 8000};
+  check_fit(longw, {0, 31000, 1, false, true, 0}, {"wsd", 3e-4, 2000, 30000});
   // llm.c get_learning_rate_wsd: warmup (step + 1) / W from 0, constant to 0.8 T, 1-sqrt to final_frac * max.
   // With final_learning_rate_frac 0.1 (a floor of 6e-5) the two warmup starts differ.
   wsd_schedule llmc{6e-4, 6e-5, 700, 0.8 * 20000 - 700, 0.2 * 20000};

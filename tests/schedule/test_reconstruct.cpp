@@ -164,6 +164,9 @@ TEST_CASE("linear decays: HF linear, DeepSpeed WarmupDecayLR (log warmup), polyn
   const auto fit = check_fit(warmup_polynomial_schedule{1e-3, 1e-7, {100, warmup_kind::linear, 0}, 3000, 2.0},
                              {0, 3200, 4, false, true, 0}, {"warmup_polynomial", 1e-3, 100, 3000});
   CHECK(param(fit, "power") == doctest::Approx(2.0).epsilon(0.01));
+  // Power 1 is named warmup_linear: the extra parameter buys nothing.
+  check_fit(warmup_polynomial_schedule{1e-3, 0, {100, warmup_kind::linear, 0}, 3000, 1.0}, {0, 3200, 4, false, true, 0},
+            {"warmup_linear", 1e-3, 100, 3000});
 }
 
 TEST_CASE("warmup then constant: HF constant_with_warmup, PyTorch LinearLR, DeepSpeed WarmupLR, constant") {

@@ -162,6 +162,8 @@ TEST_CASE("wsd: HF get_wsd_schedule, warmup from min_lr_ratio and the decay shap
   CHECK(w.lr(95) == Approx(0.775));
   CHECK(w.lr(200) == Approx(0.1));
   CHECK(w.total_steps() == 100);
+  w.warmup_from_min = false;  // older HF / llm.c: the warmup starts at 0
+  CHECK(w.lr(5) == Approx(0.5));
 }
 
 TEST_CASE("schedule_model variant evaluates and names every family") {

@@ -164,6 +164,9 @@ TEST_CASE("linear decays: HF linear, DeepSpeed WarmupDecayLR (log warmup), polyn
   const auto fit = check_fit(warmup_polynomial_schedule{1e-3, 1e-7, {100, warmup_kind::linear, 0}, 3000, 2.0},
                              {0, 3200, 4, false, true, 0}, {"warmup_polynomial", 1e-3, 100, 3000});
   CHECK(param(fit, "power") == doctest::Approx(2.0).epsilon(0.01));
+  // Power 1 is named warmup_linear: the extra parameter buys nothing.
+  check_fit(warmup_polynomial_schedule{1e-3, 0, {100, warmup_kind::linear, 0}, 3000, 1.0}, {0, 3200, 4, false, true, 0},
+            {"warmup_linear", 1e-3, 100, 3000});
 }
 
 TEST_CASE("warmup then constant: HF constant_with_warmup, PyTorch LinearLR, DeepSpeed WarmupLR, constant") {
@@ -252,6 +255,16 @@ TEST_CASE("wsd: HF warmup-stable-decay, warmup from min_lr, 1-sqrt and linear de
   CHECK(fit.convention.find("1-sqrt") != std::string::npos);
   w.decay_shape = anneal_shape::linear;
   check_fit(w, {1, 6201, 1, false, false, 1}, {"wsd", 1e-3, 200, 6200});
+  // A long warmup: its last samples are within 0.1% of the peak before the plateau starts.
+  wsd_schedule longw{3e-4, 3e-6, 2000, 20000, 8000};
+  check_fit(longw, {0, 31000, 1, false, true, 0}, {"wsd", 3e-4, 2000, 30000});
+  // llm.c get_learning_rate_wsd: warmup (step + 1) / W from 0, constant to 0.8 T, 1-sqrt to final_frac * max.
+  // With final_learning_rate_frac 0.1 (a floor of 6e-5) the two warmup starts differ.
+  wsd_schedule llmc{6e-4, 6e-5, 700, 0.8 * 20000 - 700, 0.2 * 20000};
+  llmc.decay_shape = anneal_shape::one_minus_sqrt;
+  llmc.warmup_from_min = false;
+  const auto fit2 = check_fit(llmc, {0, 20500, 1, false, true, -1}, {"wsd", 6e-4, 700, 20000});
+  CHECK(fit2.convention.find("warmup from 0") != std::string::npos);
 }
 
 TEST_CASE("several parameter groups are each reconstructed; bad input is an error, not a guess") {

@@ -89,7 +89,8 @@ struct warmup_linear_schedule {
  * `warmup_cosine` / `warmup_log_cosine`: warmup, then a half cosine from the peak to `min_lr`.
  * - HF get_cosine_schedule_with_warmup (num_cycles 0.5) and PyTorch CosineAnnealingLR
  *   (eta_min + (eta_max - eta_min)(1 + cos(pi t / T_max)) / 2): p = (t - W) / (T - W), end_offset 0, not clamped;
- * - nanoGPT train.py get_lr and llm.c (schedulers.h / train_gpt2.cu): same p, clamped to min_lr after T;
+ * - nanoGPT train.py get_lr: same p, clamped to min_lr after T; llm.c llmc/schedulers.h get_learning_rate_cosine:
+ *   same p (it asserts it never passes T), warmup max_lr (step + 1) / W, i.e. this form one counter later;
  * - DeepSpeed WarmupCosineLR: `real_last_step = t - W + 1` over T - W, so end_offset 1 (reaches the floor at T - 1),
  *   not clamped (it rises again past T), floor = cos_min_ratio * peak.
  */
@@ -378,7 +379,8 @@ struct cyclic_schedule {
  * `wsd` (warmup-stable-decay): HF get_wsd_schedule. Warmup from min_lr to the peak over W steps
  * (progress t / W, shaped linear, cosine 0.5(1 - cos(pi p)) or 1-sqrt 1 - sqrt(1 - p)), the peak for S steps,
  * a decay over D steps (linear 1 - p, cosine 0.5(1 + cos(pi p)), 1-sqrt 1 - sqrt(p), square 1 - p^2), min_lr after.
- * HF's min_lr_ratio is min_lr / peak_lr.
+ * HF's min_lr_ratio is min_lr / peak_lr. Older transformers releases, and llm.c's get_learning_rate_wsd (decay from
+ * 0.8 T, 1-sqrt, warmup (step + 1) / W), warm up from 0 instead: `warmup_from_min = false`.
  */
 struct wsd_schedule {
   double peak_lr = 0;
@@ -388,6 +390,7 @@ struct wsd_schedule {
   double decay_steps = 0;
   anneal_shape warmup_shape = anneal_shape::linear;  ///< linear, cosine or one_minus_sqrt
   anneal_shape decay_shape = anneal_shape::cosine;
+  bool warmup_from_min = true;  ///< HF: the warmup starts at min_lr; false: at 0
 
   double total_steps() const noexcept { return warmup_steps + stable_steps + decay_steps; }
   static constexpr std::size_t n_linear = 2;
@@ -397,7 +400,7 @@ struct wsd_schedule {
       double f = p;
       if (warmup_shape == anneal_shape::cosine) f = 0.5 * (1.0 - std::cos(std::numbers::pi * p));
       else if (warmup_shape == anneal_shape::one_minus_sqrt) f = 1.0 - std::sqrt(1.0 - p);
-      return {f, 1.0 - f};
+      return {f, warmup_from_min ? 1.0 - f : 0.0};
     }
     if (t < warmup_steps + stable_steps) return {1.0, 0.0};
     if (t < total_steps()) {

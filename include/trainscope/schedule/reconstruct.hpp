@@ -536,25 +536,28 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
                      },
                      [](int) { return std::string("PyTorch CyclicLR exp_range"); }});
   }
-  {
-    // WSD: the stable phase ends where the lr first leaves the peak; the decay ends where it first reaches its floor.
+  if (f.plateau_samples >= 2) {
+    // WSD needs a stable phase: at least two samples at the peak (otherwise it is a warmup_* decay).
+    // The stable phase ends where the lr first leaves the peak; the decay ends where it first reaches its floor.
     const double stable0 = std::max(1.0, f.s_leave - w0);
     const double decay0w = std::max(2.0, (f.s_floor > f.s_leave ? f.s_floor : f.s_last + 0.3 * span) - f.s_leave);
     specs.push_back({"wsd", {w0, stable0, decay0w}, {wscale, std::max(2.0, 0.02 * stable0), std::max(2.0, 0.05 * decay0w)},
-                     {true, true, true}, 4, {two, peak_only}, 0, 2,
+                     {true, true, true}, 8, {two, peak_only}, 0, 2,
                      [](const std::vector<double>& th, int conv, double, schedule_model& m) {
                        if (th[0] < 0 || th[1] < 0 || th[2] < 1) return false;
                        wsd_schedule s;
                        s.warmup_steps = clamp_warmup(th[0]), s.stable_steps = th[1], s.decay_steps = th[2];
                        constexpr anneal_shape shapes[] = {anneal_shape::cosine, anneal_shape::linear,
                                                           anneal_shape::one_minus_sqrt, anneal_shape::square};
-                       s.decay_shape = shapes[conv];
+                       s.decay_shape = shapes[conv % 4];
+                       s.warmup_from_min = conv < 4;
                        m = s;
                        return true;
                      },
                      [](int conv) {
                        constexpr const char* names[] = {"cosine", "linear", "1-sqrt", "square"};
-                       return std::string("HF WSD: warmup from min_lr, ") + names[conv] + " decay";
+                       return std::string(conv < 4 ? "HF WSD: warmup from min_lr, " : "WSD (llm.c, older HF): warmup from 0, ") +
+                              names[conv % 4] + " decay";
                      }});
   }
   return specs;
@@ -748,8 +751,9 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
                              offset == 0 ? opt.max_evaluations : opt.max_evaluations / 2, buf);
       if (c.bic < best.bic || !best.spec) best = std::move(c);
     }
+    // Other conventions (shapes) start again from the curve's landmarks: the best fit of another shape can be far off.
     for (int conv = 1; conv < sp.conventions; ++conv) {
-      candidate c = optimise(sp, best.theta, conv, sp.masks.front(), best.offset, coarse, opt.max_evaluations / 3, buf);
+      candidate c = optimise(sp, sp.theta0, conv, sp.masks.front(), best.offset, coarse, opt.max_evaluations / 2, buf);
       if (c.bic < best.bic) best = std::move(c);
     }
     if (std::isfinite(best.bic) && best.chi2 < bad_fit) first.push_back(std::move(best));
@@ -864,7 +868,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
       if (gap >= 10)
         note += ", far better than the next family, " + fit.alternatives.front().first + " (BIC " + format_number(gap, 3) +
                 " higher).";
-      else if (runner.chi2 >= win.chi2 * (1 - 1e-9))
+      else if (runner.k > win.k && runner.chi2 >= win.chi2 - std::max(win.chi2 / n_full, 1.0))
         note += "; " + fit.alternatives.front().first + " fits no better with more parameters (BIC " +
                 format_number(gap, 2) + " higher), so the simpler family is preferred.";
       else

@@ -230,6 +230,7 @@ struct lr_features {
   double jump_ratio_mean_down = 0.1; ///< geometric mean of the downward jump ratios
   double s_leave = 0;                ///< last step of the plateau at the peak
   double s_floor = -1;               ///< first step at the lowest level after the peak (-1: never)
+  std::size_t plateau_samples = 0;   ///< samples from i_peak on within 1e-4 of the peak, before it first leaves
 };
 
 inline lr_features extract_features(const lr_samples& d) {
@@ -277,10 +278,13 @@ inline lr_features extract_features(const lr_samples& d) {
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
   f.s_leave = f.s_peak;
-  for (std::size_t i = f.i_peak; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.step(i);
+  std::size_t top = f.i_peak;
+  while (top < n && d.y[top] < f.peak * (1 - 1e-4)) ++top;
+  for (std::size_t i = top; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.step(i), ++f.plateau_samples;
   const double range = f.peak - f.floor;
+  const double late_floor = *std::min_element(d.y.begin() + static_cast<std::ptrdiff_t>(f.i_peak), d.y.end());
   for (std::size_t i = f.i_peak; i < n; ++i)
-    if (d.y[i] <= f.floor + 1e-4 * range) {
+    if (d.y[i] <= late_floor + 1e-4 * (f.peak - late_floor)) {
       f.s_floor = d.step(i);
       break;
     }

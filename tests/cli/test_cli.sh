@@ -57,6 +57,9 @@ expect 0 "report" -- "$bin" report "$sample" -o "$tmp/rep"
 for f in report.md train_val_loss.svg perplexity_gap.svg lr_schedule.svg; do
   [ -s "$tmp/rep/$f" ] && ok || fail "report did not write $f"
 done
+# the copy of the sample report in docs/ is what the program writes today
+if diff -q "$tmp/rep/report.md" "$src/docs/sample-report/report.md" >/dev/null; then ok; else
+  fail "docs/sample-report/report.md is stale: regenerate it with trainscope report examples/data/training_log.jsonl -o docs/sample-report"; fi
 expect 0 "check passes" -- "$bin" check "$sample" --fail-on overfitting,diverged
 expect 1 "check fails on its verdict" -- "$bin" check "$sample" --fail-on well_fit,under_trained
 

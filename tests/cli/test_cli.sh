@@ -53,7 +53,7 @@ PY
 fi
 expect 0 "stdin" -- sh -c "\"$bin\" analyze - --json < \"$sample\""
 stdout_is_json "stdin"
-expect 0 "report" -- "$bin" report "$sample" -o "$tmp/rep"
+expect 0 "report" -- sh -c "cd \"$src\" && \"$bin\" report examples/data/training_log.jsonl -o \"$tmp/rep\""
 for f in report.md train_val_loss.svg perplexity_gap.svg lr_schedule.svg; do
   [ -s "$tmp/rep/$f" ] && ok || fail "report did not write $f"
 done

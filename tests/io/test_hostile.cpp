@@ -67,7 +67,8 @@ TEST_CASE("hostile: random bytes and every reader's truncations never crash") {
       {"tfevents/lightning-fashionmnist-35ep-plateau.tfevents", &io::read_tfevents},
       {"text/llmc-gpt2-124m-stdout-warmup.log", &io::read_text_log},
   };
-  for (const auto& [file, read] : files) {
+  for (const auto& [file_name, read] : files) {
+    const std::string file = file_name;  // a copy: clang 14 cannot capture structured bindings
     const auto path = fixtures::real_log(file);
     REQUIRE_REAL_LOG(path);
     const std::string bytes = fixtures::slurp(path);

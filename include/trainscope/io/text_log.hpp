@@ -252,11 +252,12 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
                                          "no llm.c log line (s:N trl:..., step N/M | loss ..., val loss ...) found"));
   if (last_step_line_incomplete) {
     builder.diagnostics().truncated_last_line = true;
-    builder.diagnostics().add_issue({incomplete_line, incomplete_offset, {}, "the last step line is cut off (missing loss, norm or lr)"});
+    builder.diagnostics().add_issue(
+        {incomplete_line, incomplete_offset, {}, "the last step line is cut off (missing loss, norm or lr)"});
   }
   run& r = builder.current();
   for (auto& [k, v] : table) {
-    auto as_int = [&] { return detail::parse_step(v); };
+    const auto as_int = [value = std::string_view(v)] { return detail::parse_step(value); };
     if (k == "num_layers L") r.model.n_layer = as_int();
     else if (k == "num_heads NH") r.model.n_head = as_int();
     else if (k == "channels C") r.model.n_embd = as_int();

@@ -226,6 +226,8 @@ inline result<bool> scan_event_file(std::string_view bytes, const std::string& p
   while (pos < n) {
     ++index;
     if (n - pos < tfrecord_header) {
+      if (index == 1)
+        return unexpected(make_error(errc::malformed, path, "too short for a TensorBoard event file", 0, 0));
       d.truncated_last_line = true;
       d.add_issue({index, pos, {}, "input ends inside a record header (cut off)"});
       break;

@@ -74,6 +74,8 @@ struct tf_scalars {
   std::size_t skipped_non_scalar = 0;  ///< graph, image, histogram, text records passed over
 
   std::uint32_t intern(std::string_view prefix, std::string_view tag) {
+    if (prefix.empty())  // the common case: look up without building a string
+      if (auto it = tag_index.find(tag); it != tag_index.end()) return it->second;
     std::string name;
     name.reserve(prefix.size() + tag.size());
     name.append(prefix).append(tag);

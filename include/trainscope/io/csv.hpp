@@ -5,6 +5,7 @@
  * headers, loss components without a total). Fields follow RFC 4180: quoted fields,
  * doubled quotes, CRLF or LF line ends. No third-party dependency.
  */
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>

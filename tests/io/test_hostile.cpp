@@ -214,3 +214,25 @@ TEST_CASE("hostile: truncated JSON is a malformed error; a cut-off text or CSV l
   CHECK(t->train_loss.size() == 2);
   CHECK(t->diagnostics.truncated_last_line);
 }
+
+TEST_CASE("hostile: 20000 columns or tags cost linear time (named series are indexed, rows cost what they hold)") {
+  std::string csv = "step,loss";
+  for (int c = 0; c < 20000; ++c) csv += ",metric_" + std::to_string(c);
+  csv += "\n";
+  for (int r = 0; r < 20; ++r) {
+    csv += std::to_string(r) + ",1";
+    for (int c = 0; c < 20000; ++c) csv += ",0.5";
+    csv += "\n";
+  }
+  for (int r = 20; r < 2000; ++r) csv += std::to_string(r) + ",1\n";  // short rows under a wide header
+  auto c = feed(&io::read_csv_log, csv);
+  REQUIRE(c.has_value());
+  CHECK(c->extra.size() == 20000);
+  CHECK(c->train_loss.size() == 2000);
+  std::string tf;
+  for (int t = 0; t < 20000; ++t) tf += pbw::frame(pbw::scalar_event(t % 7, "val_m" + std::to_string(t) + "_step", 1.0f));
+  tf += pbw::frame(pbw::scalar_event(1, "loss", 1.0f));
+  auto e = feed(&io::read_tfevents, tf);
+  REQUIRE(e.has_value());
+  CHECK(e->extra.size() == 20000);
+}

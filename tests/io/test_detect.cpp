@@ -38,9 +38,9 @@ TEST_CASE("detect: every real log by content, whatever its name") {
       {"text/llmc-gpt2-124m-stdout-warmup.log", io::log_format::text_llmc},
       {"text/llmc-gpt2-124m-stdout-nan-from-step1.log", io::log_format::text_llmc},
   };
-  for (const auto& [file, format] : cases) {
-    CAPTURE(file);
-    CHECK(detect_file(dir + file) == format);
+  for (const auto& c : cases) {
+    CAPTURE(c.first);
+    CHECK(detect_file(dir + c.first) == c.second);
   }
 }
 

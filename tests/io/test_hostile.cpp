@@ -67,7 +67,8 @@ TEST_CASE("hostile: random bytes and every reader's truncations never crash") {
       {"tfevents/lightning-fashionmnist-35ep-plateau.tfevents", &io::read_tfevents},
       {"text/llmc-gpt2-124m-stdout-warmup.log", &io::read_text_log},
   };
-  for (const auto& [file, read] : files) {
+  for (const auto& [file_name, read] : files) {
+    const std::string file = file_name;  // a copy: clang 14 cannot capture structured bindings
     const auto path = fixtures::real_log(file);
     REQUIRE_REAL_LOG(path);
     const std::string bytes = fixtures::slurp(path);
@@ -212,4 +213,26 @@ TEST_CASE("hostile: truncated JSON is a malformed error; a cut-off text or CSV l
   REQUIRE(t.has_value());
   CHECK(t->train_loss.size() == 2);
   CHECK(t->diagnostics.truncated_last_line);
+}
+
+TEST_CASE("hostile: 20000 columns or tags cost linear time (named series are indexed, rows cost what they hold)") {
+  std::string csv = "step,loss";
+  for (int c = 0; c < 20000; ++c) csv += ",metric_" + std::to_string(c);
+  csv += "\n";
+  for (int r = 0; r < 20; ++r) {
+    csv += std::to_string(r) + ",1";
+    for (int c = 0; c < 20000; ++c) csv += ",0.5";
+    csv += "\n";
+  }
+  for (int r = 20; r < 2000; ++r) csv += std::to_string(r) + ",1\n";  // short rows under a wide header
+  auto c = feed(&io::read_csv_log, csv);
+  REQUIRE(c.has_value());
+  CHECK(c->extra.size() == 20000);
+  CHECK(c->train_loss.size() == 2000);
+  std::string tf;
+  for (int t = 0; t < 20000; ++t) tf += pbw::frame(pbw::scalar_event(t % 7, "val_m" + std::to_string(t) + "_step", 1.0f));
+  tf += pbw::frame(pbw::scalar_event(1, "loss", 1.0f));
+  auto e = feed(&io::read_tfevents, tf);
+  REQUIRE(e.has_value());
+  CHECK(e->extra.size() == 20000);
 }

@@ -137,3 +137,41 @@ TEST_CASE("tfevents: TF2 tensor scalars and the directory reader") {
   REQUIRE_FALSE(none.has_value());
   CHECK(none.error().code == errc::cannot_open);
 }
+
+TEST_CASE("tfevents: a Keras TF2 log folder — train/ and validation/ subfolders of epoch_loss") {
+  const auto dir = std::filesystem::temp_directory_path() / "trainscope_test_keras_tf2";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "train");
+  std::filesystem::create_directories(dir / "validation");
+  std::string train, val;
+  for (int e = 0; e < 3; ++e) {
+    train += pbw::frame(pbw::tensor_event(e, "epoch_loss", 1.0f - 0.25f * static_cast<float>(e)));
+    train += pbw::frame(pbw::tensor_event(e, "epoch_learning_rate", 0.001f));
+    val += pbw::frame(pbw::tensor_event(e, "epoch_loss", 1.5f - 0.125f * static_cast<float>(e)));
+  }
+  std::ofstream(dir / "train" / "events.out.tfevents.1.host.1.v2", std::ios::binary) << train;
+  std::ofstream(dir / "validation" / "events.out.tfevents.1.host.1.v2", std::ios::binary) << val;
+  auto r = io::read_tfevents_dir(dir.string());
+  std::filesystem::remove_all(dir);
+  REQUIRE(r.has_value());
+  CHECK(r->train_loss.values == std::vector<double>{1.0, 0.75, 0.5});
+  CHECK(r->val_loss.values == std::vector<double>{1.5, 1.375, 1.25});
+  CHECK(r->lr.size() == 3);
+  CHECK(r->diagnostics.restarts == 0);  // the validation file starts at 0 again, yet it is the same run
+}
+
+TEST_CASE("tfevents: a second run appended to the same file restarts the counter") {
+  std::string bytes;
+  for (int s = 1; s <= 5; ++s) bytes += pbw::frame(pbw::scalar_event(s, "train/loss", 3.0f - 0.25f * static_cast<float>(s)));
+  for (int s = 1; s <= 3; ++s) bytes += pbw::frame(pbw::scalar_event(s, "train/loss", 9.0f));
+  auto r = read_tf_bytes(bytes);
+  REQUIRE(r.has_value());
+  CHECK(r->diagnostics.restarts == 1);
+  CHECK(r->train_loss.values == std::vector<double>{9.0, 9.0, 9.0});
+  io::read_options merge;
+  merge.build.on_restart = restart_policy::merge;
+  auto m = read_tf_bytes(bytes, merge);
+  REQUIRE(m.has_value());
+  CHECK(m->diagnostics.restarts == 0);
+  CHECK(m->train_loss.size() == 3);  // the later run replaced steps 1..5
+}

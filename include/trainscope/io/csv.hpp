@@ -5,6 +5,7 @@
  * headers, loss components without a total). Fields follow RFC 4180: quoted fields,
  * doubled quotes, CRLF or LF line ends. No third-party dependency.
  */
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -215,10 +216,11 @@ inline result<run> read_csv_log(const detail::padded_input& in, const std::strin
     }
     rows.begin(step, row.line, row.byte_offset);
     for (std::size_t i = 0; i < n; ++i) {
-      if (i == step_col || detail::is_missing_cell(row.cells[i])) continue;
-      const auto v = detail::parse_double(row.cells[i]);
+      if (i == step_col || row.cells[i].empty()) continue;
+      const auto v = detail::parse_double(row.cells[i]);  // numbers first: the common case
       if (!v) {
-        builder.skip_value({row.line, row.byte_offset, header[i], "not a number"});
+        if (!detail::is_missing_cell(row.cells[i]))
+          builder.skip_value({row.line, row.byte_offset, header[i], "not a number"});
         continue;
       }
       rows.value(i, *v);

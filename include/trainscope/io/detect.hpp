@@ -110,10 +110,8 @@ inline bool csv_header(std::string_view l) {
  * A UTF-8 byte order mark and leading blank lines are skipped. O(size of head).
  */
 inline log_format detect_format(std::string_view head) {
-  if (head.size() >= detail::tfrecord_header_bytes) {
-    const auto* p = reinterpret_cast<const unsigned char*>(head.data());
-    if (detail::masked_crc32c(p, 8) == detail::load_le32(p + 8)) return log_format::tfevents;
-  }
+  if (detail::looks_like_tfrecord(reinterpret_cast<const unsigned char*>(head.data()), head.size()))
+    return log_format::tfevents;
   if (head.size() >= 3 && head[0] == '\xEF' && head[1] == '\xBB' && head[2] == '\xBF') head.remove_prefix(3);
   std::size_t first = head.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return log_format::unknown;

@@ -28,17 +28,21 @@ namespace detail {
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
 
-/** Splits on any of `seps`, dropping empty tokens; views into `s`. */
-inline void split_tokens(std::string_view s, std::string_view seps, std::vector<std::string_view>& out) {
+/** Splits where `is_sep` holds, dropping empty tokens; views into `s`. */
+template <class IsSep>
+void split_tokens(std::string_view s, IsSep is_sep, std::vector<std::string_view>& out) {
   out.clear();
   std::size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && seps.find(s[i]) != std::string_view::npos) ++i;
+    while (i < s.size() && is_sep(s[i])) ++i;
     std::size_t j = i;
-    while (j < s.size() && seps.find(s[j]) == std::string_view::npos) ++j;
+    while (j < s.size() && !is_sep(s[j])) ++j;
     if (j > i) out.push_back(s.substr(i, j - i));
     i = j;
   }
+}
+constexpr bool is_stdout_sep(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '|' || c == ':' || c == '(' || c == ')' || c == ',';
 }
 
 /** `s:N ...` (main.log): the step, and the rest of the line after it. */
@@ -152,7 +156,7 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
       r.line = line;
       r.byte_offset = offset;
       extra.clear();
-      detail::split_tokens(m->second, " \t", tokens);
+      detail::split_tokens(m->second, detail::is_space, tokens);
       bool any = false;
       for (auto tok : tokens) {
         const auto colon = tok.find(':');
@@ -187,7 +191,7 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
       r.line = line;
       r.byte_offset = offset;
       extra.clear();
-      detail::split_tokens(m->second, " \t|:(),", tokens);
+      detail::split_tokens(m->second, detail::is_stdout_sep, tokens);
       for (std::size_t i = 0; i < tokens.size(); ++i) {
         const auto t = tokens[i];
         const bool has_next = i + 1 < tokens.size();
@@ -239,7 +243,7 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
     }
 
     if (s.front() == '|' && s.back() == '|' && !any_step_line) {  // | parameter | value |
-      detail::split_tokens(s, "|", tokens);
+      detail::split_tokens(s, [](char c) { return c == '|'; }, tokens);
       if (tokens.size() == 2) {
         const auto key = detail::trim(tokens[0]), value = detail::trim(tokens[1]);
         if (!key.empty() && key != "Parameter") table.emplace_back(std::string(key), std::string(value));
@@ -252,11 +256,12 @@ inline result<run> read_text_log(const detail::padded_input& in, const std::stri
                                          "no llm.c log line (s:N trl:..., step N/M | loss ..., val loss ...) found"));
   if (last_step_line_incomplete) {
     builder.diagnostics().truncated_last_line = true;
-    builder.diagnostics().add_issue({incomplete_line, incomplete_offset, {}, "the last step line is cut off (missing loss, norm or lr)"});
+    builder.diagnostics().add_issue(
+        {incomplete_line, incomplete_offset, {}, "the last step line is cut off (missing loss, norm or lr)"});
   }
   run& r = builder.current();
   for (auto& [k, v] : table) {
-    auto as_int = [&] { return detail::parse_step(v); };
+    const auto as_int = [value = std::string_view(v)] { return detail::parse_step(value); };
     if (k == "num_layers L") r.model.n_layer = as_int();
     else if (k == "num_heads NH") r.model.n_head = as_int();
     else if (k == "channels C") r.model.n_embd = as_int();

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,15 +45,8 @@ namespace trainscope::inline v1::io {
 
 namespace detail {
 
-/** TFRecord header: 8-byte length + 4-byte masked CRC of it; footer: 4-byte masked CRC of the data. */
-inline constexpr std::size_t tfrecord_header = 12, tfrecord_footer = 4;
-
-/** True when `bytes` starts with a TFRecord header whose length CRC checks: the content test for event files. */
-inline bool looks_like_tfrecord(std::string_view bytes) noexcept {
-  if (bytes.size() < tfrecord_header) return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  return masked_crc32c(p, 8) == load_le32(p + 8);
-}
+/** TFRecord header (length + masked CRC of it, see crc32c.hpp) and footer (masked CRC of the data). */
+inline constexpr std::size_t tfrecord_header = tfrecord_header_bytes, tfrecord_footer = 4;
 
 /** One scalar read from an event. */
 struct tf_point {
@@ -74,6 +68,8 @@ struct tf_scalars {
   std::size_t skipped_non_scalar = 0;  ///< graph, image, histogram, text records passed over
 
   std::uint32_t intern(std::string_view prefix, std::string_view tag) {
+    if (prefix.empty())  // the common case: look up without building a string
+      if (auto it = tag_index.find(tag); it != tag_index.end()) return it->second;
     std::string name;
     name.reserve(prefix.size() + tag.size());
     name.append(prefix).append(tag);
@@ -226,6 +222,8 @@ inline result<bool> scan_event_file(std::string_view bytes, const std::string& p
   while (pos < n) {
     ++index;
     if (n - pos < tfrecord_header) {
+      if (index == 1)
+        return unexpected(make_error(errc::malformed, path, "too short for a TensorBoard event file", 0, 0));
       d.truncated_last_line = true;
       d.add_issue({index, pos, {}, "input ends inside a record header (cut off)"});
       break;
@@ -342,13 +340,15 @@ inline std::vector<std::string> event_files_in(const std::string& dir) {
  * Reads every `events.out.tfevents.*` file in `dir` (sorted by name, so by start time) as one
  * run; a later file that repeats steps is a resume (later wins). When `dir` holds no event file
  * but Keras-style `train/` and `validation/` subfolders, their files are read with the
- * validation tags prefixed "validation/" (so `validation/epoch_loss` is the validation loss).
+ * validation tags prefixed "validation/" (so `validation/epoch_loss` is the validation loss), and
+ * the two timelines are interleaved by step (stable: train before validation at equal steps).
  * Errors: `cannot_open` when no event file is found; otherwise as `read_tfevents`.
  */
 inline result<run> read_tfevents_dir(const std::string& dir, const read_options& options = {}) {
   std::vector<std::pair<std::string, std::string>> files;  // path, tag prefix
   for (auto& f : detail::event_files_in(dir)) files.emplace_back(std::move(f), "");
-  if (files.empty()) {
+  const bool split_layout = files.empty();
+  if (split_layout) {
     for (auto& f : detail::event_files_in(dir + "/train")) files.emplace_back(std::move(f), "");
     for (auto& f : detail::event_files_in(dir + "/validation")) files.emplace_back(std::move(f), "validation/");
   }
@@ -362,6 +362,9 @@ inline result<run> read_tfevents_dir(const std::string& dir, const read_options&
     auto scanned = detail::scan_event_file(in->view(), file, prefix, options, scalars);
     if (!scanned) return unexpected(scanned.error());
   }
+  if (split_layout)  // two parallel timelines of one run, not one after the other: interleave by step
+    std::stable_sort(scalars.points.begin(), scalars.points.end(),
+                     [](const detail::tf_point& a, const detail::tf_point& b) { return a.step < b.step; });
   return detail::build_tf_run(scalars, dir, options);
 }
 

@@ -61,4 +61,9 @@ inline std::uint64_t load_le64(const unsigned char* p) noexcept {
   return std::uint64_t(load_le32(p)) | std::uint64_t(load_le32(p + 4)) << 32;
 }
 
+/** True when `bytes` starts with a TFRecord header whose length CRC checks: the content test for event files. */
+inline bool looks_like_tfrecord(const unsigned char* p, std::size_t n) noexcept {
+  return n >= tfrecord_header_bytes && masked_crc32c(p, 8) == load_le32(p + 8);
+}
+
 }  // namespace trainscope::inline v1::io::detail

@@ -5,6 +5,7 @@
  * writes lr, train and val metrics of one step on separate rows yields one record and no
  * spurious "repeated step"; a value that would overwrite one already pending starts a new record.
  */
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -28,7 +29,12 @@ inline series& series_named(std::vector<series>& list, std::string_view name) {
 class row_assembler {
  public:
   row_assembler(const metric_plan& plan, run_builder& builder)
-      : plan_(plan), builder_(builder), pending_(plan.slots.size()) {}
+      : plan_(plan), builder_(builder), pending_(plan.slots.size()), own_axis_pos_(plan.slots.size(), npos) {
+    for (const auto& slot : plan.slots) {
+      train_total_ += slot.component == loss_component::train;
+      val_total_ += slot.component == loss_component::val;
+    }
+  }
 
   /// Starts a row at `step` (nullopt: the logger wrote none); flushes the pending record if the step differs.
   void begin(std::optional<std::int64_t> step, std::size_t line, std::uint64_t byte_offset,
@@ -62,12 +68,20 @@ class row_assembler {
       offset_ = offset;
     }
     pending_[slot] = v;
+    filled_.push_back(slot);
     any_ = true;
   }
 
   /// A value on its own step counter: kept apart so it neither merges with nor restarts the global axis.
   void own_axis_value(std::size_t slot, std::int64_t step, double v) {
-    auto& s = series_named(builder_.current().extra, plan_.slots[slot].name);
+    // the series' position is cached per slot and checked, since a restart empties run.extra
+    auto& list = builder_.current().extra;
+    std::size_t& pos = own_axis_pos_[slot];
+    if (pos >= list.size() || list[pos].name != plan_.slots[slot].name) {
+      series& found = series_named(list, plan_.slots[slot].name);
+      pos = static_cast<std::size_t>(&found - list.data());
+    }
+    auto& s = list[pos];
     builder_.diagnostics().repeated_steps += s.put(step, v);
     if (!std::isfinite(v)) ++builder_.diagnostics().non_finite_values;
   }
@@ -84,12 +98,11 @@ class row_assembler {
     groups_.clear();
     extra_.clear();
     double train_sum = 0, val_sum = 0;
-    std::size_t train_parts = 0, val_parts = 0, train_total = 0, val_total = 0;
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
+    std::size_t train_parts = 0, val_parts = 0;
+    // only the filled slots, in column order: a row costs what it holds, not the header's width
+    std::sort(filled_.begin(), filled_.end());
+    for (const std::size_t i : filled_) {
       const auto& slot = plan_.slots[i];
-      if (slot.component == loss_component::train) ++train_total;
-      if (slot.component == loss_component::val) ++val_total;
-      if (!pending_[i]) continue;
       const double v = *pending_[i];
       switch (slot.kind) {
         case slot_kind::train_loss: r.loss = v; break;
@@ -113,14 +126,15 @@ class row_assembler {
       }
     }
     // a summed loss exists only where every component was logged
-    if (plan_.train_is_sum && train_parts == train_total && train_total) r.loss = train_sum;
-    if (plan_.val_is_sum && val_parts == val_total && val_total) r.val_loss = val_sum;
+    if (plan_.train_is_sum && train_parts == train_total_) r.loss = train_sum;
+    if (plan_.val_is_sum && val_parts == val_total_) r.val_loss = val_sum;
     if (!r.wall_time_s && wall_) r.wall_time_s = wall_;
     r.named_val_losses = named_;
     r.lr_groups = groups_;
     r.extra = extra_;
     builder_.add(r);
-    for (auto& p : pending_) p.reset();
+    for (const std::size_t i : filled_) pending_[i].reset();
+    filled_.clear();
     any_ = false;
   }
 
@@ -128,6 +142,10 @@ class row_assembler {
   const metric_plan& plan_;
   run_builder& builder_;
   std::vector<std::optional<double>> pending_;
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> filled_;  ///< slots set in the pending record
+  std::vector<std::size_t> own_axis_pos_;  ///< position in run.extra of each own-axis slot's series
+  std::size_t train_total_ = 0, val_total_ = 0;  ///< component columns in the plan
   std::vector<named_value> named_, groups_, extra_;
   std::optional<std::int64_t> step_, row_step_;
   std::optional<double> wall_;

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -233,6 +234,25 @@ TEST_CASE("jsonl: a bad line in the middle of a large block costs only itself") 
     CHECK(r->diagnostics.issues[0].line == bad);
     CHECK(r->diagnostics.issues[1].line == n + 1);
     CHECK(r->train_loss.at(n + 1) == doctest::Approx(0.5));
+  }
+  SUBCASE("the last line of a block, where stage 1 would drop an incomplete document") {
+    std::string text = many_lines(n, 0, "");
+    const std::size_t nl = text.rfind('\n', (std::size_t(1) << 20) - 1);  // end of the first 1 MiB block
+    const std::size_t start = text.rfind('\n', nl - 1) + 1;
+    std::string broken = R"({"step": 1, "loss": [1)";
+    broken.resize(nl - start, ' ');
+    text.replace(start, nl - start, broken);
+    const auto line = static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<long>(start), '\n')) + 1;
+    std::string tail_broken = text + R"({"step": 0, "a": 4 2.3})" "\n";  // and the file's last line
+    auto r = read_both(tail_broken);
+    REQUIRE(r);
+    CHECK(r->diagnostics.records == n - 1);
+    CHECK(r->diagnostics.skipped_records == 2);
+    REQUIRE(r->diagnostics.issues.size() == 2);
+    CHECK(r->diagnostics.issues[0].line == line);
+    CHECK(r->diagnostics.issues[1].line == n + 1);
+    CHECK_FALSE(r->diagnostics.truncated_last_line);
+    CHECK(r->train_loss.at(static_cast<std::int64_t>(line) + 1).has_value());
   }
   SUBCASE("a broken line, a lone brace, two objects on one line") {
     std::string text = many_lines(1000, 500, "{]");

@@ -127,7 +127,7 @@ template <class Sink, class OnBlock>
 result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink, std::FILE* f,
                                          const std::string& path, OnBlock&& on_block) {
   std::size_t cap = jsonl_block_size;
-  auto buf = std::make_unique<char[]>(cap + input_padding);
+  std::unique_ptr<char[]> buf(new char[cap + input_padding]);  // not zeroed: filled before use
   std::size_t have = 0;
   std::uint64_t offset = 0;  // input offset of buf[0]
   bool eof = false, first = true;
@@ -141,7 +141,6 @@ result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink,
         eof = true;
       }
     }
-    std::memset(buf.get() + have, 0, input_padding);
     if (first) {
       first = false;
       if (has_bom(buf.get(), have)) {
@@ -151,6 +150,7 @@ result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink,
         offset = 3;
       }
     }
+    std::memset(buf.get() + have, 0, input_padding);
     const char* nl = last_newline(buf.get(), buf.get() + have);
     if (nl) {
       if (!parser.parse(buf.get(), nl + 1, offset)) return offset;
@@ -164,7 +164,7 @@ result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink,
       return offset + have;
     } else {  // a line longer than the buffer: grow it
       std::size_t next = cap * 2;
-      auto bigger = std::make_unique<char[]>(next + input_padding);
+      std::unique_ptr<char[]> bigger(new char[next + input_padding]);
       std::memcpy(bigger.get(), buf.get(), have);
       buf = std::move(bigger);
       cap = next;

@@ -11,6 +11,7 @@
  */
 #include <simdjson.h>
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -159,18 +160,34 @@ class jsonl_parser {
   }
 
   // One iterate_many pass from `pos`; returns where the next pass starts.
-  const char* parse_stream(const char* pos, const char* e) {
+  const char* parse_stream(const char* pos, const char* e, bool may_retry = true) {
     const std::size_t len = static_cast<std::size_t>(e - pos);
-    // A stable batch size keeps the parser's buffers; one batch per block, so no batch ever splits a line.
-    const std::size_t batch = len > jsonl_block_size ? len : jsonl_block_size;
+    // One batch per block, so no batch ever splits a line; a power of two keeps the parser's
+    // buffers from one block to the next (small inputs get small buffers).
+    const std::size_t batch = std::bit_ceil(len < 4096 ? std::size_t(4096) : len);
     simdjson::ondemand::document_stream stream;
     if (stream_parser_.iterate_many(pos, len, batch).get(stream)) return parse_one_by_one(pos, e);
 
+    auto it = stream.begin();
+    // Nothing but blanks, or only an incomplete document (stage 1 reports EMPTY): read line by line.
+    if (!(it != stream.end())) return parse_one_by_one(pos, e);
+    // A stage-1 failure (bad UTF-8, unclosed string) fails the batch: no boundary can be trusted.
+    if ((*it).error()) return parse_one_by_one(pos, e);
+    // In its final batch, stage 1 silently drops an incomplete last document (and the document
+    // before the cut may then read past the batch). That is the block's last line: stream up to
+    // it, then read it alone.
+    if (const std::size_t cut = stream.truncated_bytes()) {
+      const char* cut_line = pos + (cut < len ? len - cut : 0);
+      while (cut_line > pos && cut_line[-1] != '\n') --cut_line;
+      if (!may_retry || cut_line == pos) return parse_one_by_one(pos, e);
+      parse_stream(pos, cut_line, false);
+      return parse_one_by_one(cut_line, e);
+    }
     const char* scan = pos;        // newlines before `scan` are counted in line_
     const char* line_start = pos;  // start of line line_
     const char* last_ok_line = nullptr;
     std::size_t last_ok_line_no = 0;
-    for (auto it = stream.begin(); it != stream.end(); ++it) {
+    for (; it != stream.end(); ++it) {
       const char* doc_start = pos + it.current_index();
       if (doc_start >= e) break;
       while (scan < doc_start) {
@@ -182,7 +199,7 @@ class jsonl_parser {
       scan = doc_start;
       simdjson::ondemand::document_reference doc;
       if ((*it).get(doc)) {
-        // Batch-level failure (stage 1): no document boundary can be trusted; re-read line by line.
+        // A stream error after good documents: re-read the rest line by line.
         if (!last_ok_line) return parse_one_by_one(line_start, e);
         line_ = last_ok_line_no + 1;
         return parse_one_by_one(next_line(last_ok_line, e), e);

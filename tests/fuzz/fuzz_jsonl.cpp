@@ -1,0 +1,65 @@
+// libFuzzer harness for the JSONL reader: no input may crash, hang or read out of bounds, and the
+// in-memory and streaming paths must agree on what they read.
+#include <cstdint>
+#include <cstdio>
+#include <string_view>
+
+#include "trainscope/io/jsonl.hpp"
+
+using namespace trainscope;
+
+namespace {
+
+struct counts {
+  std::size_t records = 0, skipped = 0, values = 0;
+  bool ok = false;
+};
+
+counts read_memory(std::string_view text, const io::read_options& opts) {
+  auto r = io::read_jsonl(io::detail::make_padded(text), "fuzz", opts);
+  counts c;
+  c.ok = r.has_value();
+  if (r) {
+    c.records = r->diagnostics.records;
+    c.skipped = r->diagnostics.skipped_records;
+    c.values = r->diagnostics.skipped_values;
+    if (!r->has_loss()) __builtin_trap();  // a run is returned only with a loss
+  }
+  return c;
+}
+
+counts read_stream(std::string_view text, const io::read_options& opts) {
+  counts c;
+  if (text.empty()) return c;
+  std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
+  if (!f) return c;
+  io::detail::jsonl_run_sink sink{run_builder(source_info{"fuzz", "jsonl"})};
+  io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "fuzz", opts);
+  auto read = io::detail::parse_jsonl_stream(parser, sink, f, "fuzz", [](std::uint64_t) {});
+  std::fclose(f);
+  auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
+                                      sink.builder.current().has_loss(), "fuzz");
+  c.ok = read && ok;
+  if (c.ok) {
+    c.records = sink.diagnostics().records;
+    c.skipped = sink.diagnostics().skipped_records;
+    c.values = sink.diagnostics().skipped_values;
+  }
+  return c;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  io::read_options skip;
+  counts m = read_memory(text, skip);
+  counts s = read_stream(text, skip);
+  if (!text.empty() && (m.ok != s.ok || m.records != s.records || m.skipped != s.skipped || m.values != s.values))
+    __builtin_trap();
+  io::read_options strict;
+  strict.on_bad_record = io::bad_record_policy::fail;
+  counts f = read_memory(text, strict);
+  if (f.ok && (f.skipped || f.values)) __builtin_trap();  // fail policy never returns a run with skips
+  return 0;
+}

@@ -91,9 +91,10 @@ inline bool has_bom(const char* p, std::size_t n) noexcept {
          static_cast<unsigned char>(p[2]) == 0xBF;
 }
 
-/// Reads a padded in-memory input in line-aligned blocks (no copy).
-template <class Sink>
-void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data, std::size_t size) {
+/// Reads a padded in-memory input in line-aligned blocks (no copy); `on_block(bytes_done)` after each.
+template <class Sink, class OnBlock>
+void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data, std::size_t size,
+                        OnBlock&& on_block) {
   std::size_t start = 0;
   if (has_bom(data, size)) {
     sink.diagnostics().byte_order_mark = true;
@@ -115,6 +116,7 @@ void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data
     }
     if (!parser.parse(b, nl + 1, start)) return;
     start = static_cast<std::size_t>(nl + 1 - data);
+    on_block(start);
   }
 }
 
@@ -245,7 +247,13 @@ inline result<run> read_jsonl(const detail::padded_input& input, const std::stri
   const bool keep_extra = input.size <= max_extra_input_bytes;
   parser.keep_extra(keep_extra);
   if (!keep_extra) detail::note_extra_dropped(sink);
-  detail::parse_jsonl_buffer(parser, sink, input.data(), input.size);
+  bool reserved = false;
+  detail::parse_jsonl_buffer(parser, sink, input.data(), input.size, [&](std::uint64_t done) {
+    if (!reserved && input.size > 4 * detail::jsonl_block_size) {
+      reserved = true;
+      detail::reserve_from_sample(sink.builder.current(), done, input.size);
+    }
+  });
   auto ok = detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
                                   sink.builder.current().has_loss(), path);
   if (!ok) return unexpected(ok.error());

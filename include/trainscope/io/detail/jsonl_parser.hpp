@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -84,6 +85,75 @@ inline bool number_in_text(std::string_view s, double& out) noexcept {
   return false;
 }
 
+inline void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+/// The text of a JSON string's raw content (RFC 8259 section 7); a malformed escape is kept as written.
+inline std::string unescape_json(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex4 = [&](std::size_t at, std::uint32_t& v) {
+    if (at + 4 > s.size()) return false;
+    v = 0;
+    for (std::size_t k = at; k < at + 4; ++k) {
+      const char c = s[k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else return false;
+    }
+    return true;
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out += s[i];
+      continue;
+    }
+    const char e = s[++i];
+    switch (e) {
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        std::uint32_t cp;
+        if (!hex4(i + 1, cp)) {
+          out += "\\u";
+          break;
+        }
+        i += 4;
+        std::uint32_t lo;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < s.size() && s[i + 1] == '\\' && s[i + 2] == 'u' &&
+            hex4(i + 3, lo) && lo >= 0xDC00 && lo < 0xE000) {
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          i += 6;
+        }
+        append_utf8(out, cp);
+        break;
+      }
+      default: out += e; break;  // \" \\ \/ and anything else: the character itself
+    }
+  }
+  return out;
+}
+
 /// Record kind from an explicit "type"/"kind" value, if it is one the reader knows.
 inline bool kind_from_text(std::string_view t, record_kind& k) noexcept {
   if (t == "train" || t == "training" || t == "train_step" || t == "step") k = record_kind::train;
@@ -115,7 +185,11 @@ template <class Sink>
 class jsonl_parser {
  public:
   jsonl_parser(Sink& sink, std::string path, const read_options& opts)
-      : sink_(sink), path_(std::move(path)), keys_(opts.keys), fail_on_bad_(opts.on_bad_record == bad_record_policy::fail) {}
+      : sink_(sink),
+        path_(std::move(path)),
+        keys_(opts.keys, opts.skip_columns),
+        fail_on_bad_(opts.on_bad_record == bad_record_policy::fail),
+        skip_columns_(opts.skip_columns) {}
 
   /// Whether numeric fields without a role are read into record.extra (they cost time and memory).
   void keep_extra(bool keep) noexcept { keep_extra_ = keep; }
@@ -147,12 +221,10 @@ class jsonl_parser {
  private:
   enum class status { ok, bad, stop };
 
+  /// A field of the record being read: its key and the raw token of its value.
   struct entry {
-    enum type_t : std::uint8_t { number, text, boolean, null, nested, bad_number, unparsed_number };
     const jsonl_key* key;
-    std::string_view token;  ///< raw value token (trailing blanks included), or unescaped string for text
-    double value;
-    type_t type;
+    std::string_view token;  ///< from the value's first byte to the next structural (trailing blanks kept)
   };
 
   std::uint64_t offset_of(const char* p) const noexcept {
@@ -300,83 +372,97 @@ class jsonl_parser {
     return status::bad;
   }
 
-  // Reads one document: every field's key is classified (cached) and its value kept, then the
-  // record is classified, then the values are given their meaning for that kind.
+  // Reads one document in two steps. First every field's key is classified (cached) and its
+  // value's token noted, which is all ondemand has to look at; then the record is classified
+  // from its keys, and only the values that kind of record uses are parsed.
   template <class Doc>
   status read_doc(Doc& doc, std::size_t line, std::uint64_t offset, const char* end) {
     simdjson::ondemand::object obj;
     if (auto err = doc.get_object().get(obj))
       return bad(err, err == simdjson::INCORRECT_TYPE ? "not a JSON object" : "not valid JSON");
-    entries_.clear();
-    std::size_t pos = 0;
+    std::size_t n = 0;
+    unsigned flags = 0;
     for (auto field_result : obj) {
-      simdjson::ondemand::field field;
-      if (auto err = std::move(field_result).get(field)) return bad(err, "not valid JSON");
+      if (auto err = field_result.error()) return bad(err, "not valid JSON");
+      // By reference: copying the field out of its result cost a store-forwarding stall per field.
+      simdjson::ondemand::field& field = field_result.value_unsafe();
       const char* raw = field.key().raw();
-      const jsonl_key* key = keys_.by_position(pos, raw, end);
-      if (!key) {
-        key = keys_.find(pos, std::string_view(raw, raw_string_length(raw)), [&] {
+      const jsonl_key* key = keys_.by_position(n, raw, end);
+      if (!key) [[unlikely]] {
+        key = keys_.find(n, std::string_view(raw, raw_string_length(raw)), [&] {
           std::string_view u;
           if (field.unescaped_key().get(u)) return std::string(raw, raw_string_length(raw));
           return std::string(u);
         });
       }
-      ++pos;
-      simdjson::ondemand::value v = field.value();
-      std::string_view tok = v.raw_json_token();
-      if (tok.empty()) return bad(simdjson::TAPE_ERROR, "not valid JSON");
-      const bool numeric = key->kind == jsonl_key_kind::role || key->kind == jsonl_key_kind::lr_group ||
-                           key->kind == jsonl_key_kind::summary || keep_extra_;
-      entry en{key, tok, 0.0, entry::number};
-      switch (tok[0]) {
-        case '-':
-        case '0': case '1': case '2': case '3': case '4':
-        case '5': case '6': case '7': case '8': case '9':
-          if (!numeric) {
-            en.type = entry::unparsed_number;
-          } else if (v.get_double().get(en.value)) {
-            if (!non_finite_token(tok, en.value)) en.type = entry::bad_number;
-          }
-          break;
-        case 'N': case 'I':
-          if (!non_finite_token(tok, en.value)) return bad(simdjson::N_ATOM_ERROR, "not valid JSON");
-          break;
-        case '"': {
-          std::string_view s;
-          if (auto err = v.get_string().get(s)) return bad(err, "not valid JSON");
-          en.token = s;
-          en.type = entry::text;
-          if (key->kind == jsonl_key_kind::role || key->kind == jsonl_key_kind::lr_group) {
-            // Loggers that write numbers as strings: accept "1.5" and "nan", refuse "abc".
-            double d;
-            if (number_in_text(s, d) || parse_number_text(s, d)) {
-              en.value = d;
-              en.type = entry::number;
-            }
-          }
-          break;
-        }
-        case 't':
-          if (trim_right(tok) != "true") return bad(simdjson::T_ATOM_ERROR, "not valid JSON");
-          en.type = entry::boolean;
-          break;
-        case 'f':
-          if (trim_right(tok) != "false") return bad(simdjson::F_ATOM_ERROR, "not valid JSON");
-          en.type = entry::boolean;
-          break;
-        case 'n':
-          if (trim_right(tok) != "null") return bad(simdjson::N_ATOM_ERROR, "not valid JSON");
-          en.type = entry::null;
-          break;
-        case '{': case '[':
-          en.type = entry::nested;
-          break;
-        default:
-          return bad(simdjson::TAPE_ERROR, "not valid JSON");
-      }
-      entries_.push_back(en);
+      std::string_view tok = field.value().raw_json_token();
+      if (tok.empty()) [[unlikely]] return bad(simdjson::TAPE_ERROR, "not valid JSON");
+      if (n == entries_.size()) [[unlikely]] entries_.resize(n ? 2 * n : 64);
+      // Values are parsed only once the kind is known, from their tokens: std::from_chars
+      // (fast_float in libstdc++ 12) measured faster here than ondemand's get_double.
+      entries_[n++] = {key, tok};
+      flags |= key->flags;
     }
-    return emit(classify(), line, offset);
+    entry_count_ = n;
+    return emit(classify(flags), line, offset);
+  }
+
+  // The record's kind, from the flags of its keys (and the value of an explicit "type"/"kind").
+  record_kind classify(unsigned flags) {
+    if (flags & jsonl_flag::type) {
+      for (std::size_t i = 0; i < entry_count_; ++i) {
+        const entry& en = entries_[i];
+        record_kind k;
+        if (en.key->kind == jsonl_key_kind::type && kind_from_text(string_value(en.token), k)) return k;
+      }
+    }
+    if (flags & jsonl_flag::summary) return record_kind::summary;
+    if (flags & jsonl_flag::val) return record_kind::eval;
+    if (((flags & jsonl_flag::model) && !(flags & jsonl_flag::loss)) || !(flags & jsonl_flag::metric))
+      return record_kind::config;
+    return record_kind::train;
+  }
+
+  // Text of a string token (unescaped when it has escapes), or the trimmed token of anything else.
+  std::string_view string_value(std::string_view tok) {
+    tok = trim_right(tok);
+    if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"') return tok;
+    std::string_view inner = tok.substr(1, tok.size() - 2);
+    if (inner.find('\\') == std::string_view::npos) return inner;
+    return unescaped_.emplace_back(unescape_json(inner));
+  }
+
+  enum class number_status { ok, null, not_a_number };
+
+  // A value as a number: JSON numbers, Python's NaN / Infinity / -Infinity, and numbers written as
+  // strings ("1.5", "nan"); null is an absent value.
+  number_status to_number(std::string_view tok, double& out) {
+    const char c = tok[0];
+    if ((c >= '0' && c <= '9') || c == '-') {
+      const char* b = tok.data();
+      const char* e = b + tok.size();
+      // Whole numbers (steps) by hand: the common case, and cheaper than a float parse.
+      const char* p = b + (c == '-');
+      std::uint64_t v = 0;
+      const char* digits = p;
+      while (p < e && *p >= '0' && *p <= '9' && p - digits < 15) v = v * 10 + static_cast<unsigned>(*p++ - '0');
+      if (p > digits && (p == e || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') &&
+          trim_right(std::string_view(p, static_cast<std::size_t>(e - p))).empty()) {
+        out = c == '-' ? -static_cast<double>(v) : static_cast<double>(v);
+        return number_status::ok;
+      }
+      auto [end, ec] = std::from_chars(b, e, out);  // fast_float in libstdc++ 12
+      if (ec == std::errc() && trim_right(std::string_view(end, static_cast<std::size_t>(e - end))).empty())
+        return number_status::ok;
+      return non_finite_token(tok, out) ? number_status::ok : number_status::not_a_number;
+    }
+    if (c == 'N' || c == 'I') return non_finite_token(tok, out) ? number_status::ok : number_status::not_a_number;
+    if (c == 'n') return trim_right(tok) == "null" ? number_status::null : number_status::not_a_number;
+    if (c == '"') {
+      std::string_view s = string_value(tok);
+      return number_in_text(s, out) || parse_number_text(s, out) ? number_status::ok : number_status::not_a_number;
+    }
+    return number_status::not_a_number;
   }
 
   static bool parse_number_text(std::string_view s, double& out) noexcept {
@@ -389,93 +475,68 @@ class jsonl_parser {
     return true;
   }
 
-  // Decides the record's kind before any value is given a meaning.
-  record_kind classify() const noexcept {
-    bool summary = false, val = false, loss = false, metric = false, model = false;
-    for (const auto& en : entries_) {
-      const jsonl_key& k = *en.key;
-      if (k.kind == jsonl_key_kind::type && en.type == entry::text) {
-        record_kind explicit_kind;
-        if (kind_from_text(en.token, explicit_kind)) return explicit_kind;
-      }
-      summary |= k.kind == jsonl_key_kind::summary;
-      metric |= k.kind == jsonl_key_kind::lr_group;
-      if (k.kind != jsonl_key_kind::role) continue;
-      switch (k.role) {
-        case metric_role::val_loss: case metric_role::named_val_loss: val = loss = metric = true; break;
-        case metric_role::train_loss: loss = metric = true; break;
-        case metric_role::step: case metric_role::epoch: case metric_role::grad_norm: metric = true; break;
-        case metric_role::n_layer: case metric_role::n_head: case metric_role::n_embd:
-        case metric_role::block_size: case metric_role::dropout: model = true; break;
-        default: break;
-      }
-    }
-    // Check every field for "type" first: it may come after the keys that suggest otherwise.
-    if (summary) return record_kind::summary;
-    if (val) return record_kind::eval;
-    if ((model && !loss) || !metric) return record_kind::config;
-    return record_kind::train;
-  }
-
   status emit(record_kind kind, std::size_t line, std::uint64_t offset) {
     record r;
     r.kind = kind;
     r.line = line;
     r.byte_offset = offset;
+    if (!unescaped_.empty()) unescaped_.clear();  // clearing an empty deque still cost ~10 ns
     if (kind == record_kind::config || kind == record_kind::summary) {
       fields_.clear();
       model_shape* model = kind == record_kind::config ? sink_.model() : nullptr;
-      for (const auto& en : entries_) {
-        if (en.type == entry::nested) continue;
-        std::string_view text = en.type == entry::text ? en.token : trim_right(en.token);
-        fields_.emplace_back(std::string_view(en.key->name), text);
-        if (model && en.key->kind == jsonl_key_kind::role) set_model(*model, *en.key, en);
+      for (std::size_t i = 0; i < entry_count_; ++i) {
+        const entry& en = entries_[i];
+        if (en.token[0] == '{' || en.token[0] == '[') continue;  // scalars only
+        fields_.emplace_back(std::string_view(en.key->name), string_value(en.token));
+        if (model && (en.key->flags & jsonl_flag::model)) set_model(*model, *en.key, en.token);
       }
       r.fields = fields_;
     } else {
       named_.clear();
       groups_.clear();
       extra_.clear();
-      for (const auto& en : entries_) {
+      for (std::size_t i = 0; i < entry_count_; ++i) {
+        const entry& en = entries_[i];
         const jsonl_key& k = *en.key;
-        if (en.type == entry::null || k.kind == jsonl_key_kind::type) continue;
-        if (k.kind == jsonl_key_kind::role && k.role == metric_role::step && !r.step) {
-          // Without its step a record's values cannot be placed: the record is skipped, not misplaced.
-          std::int64_t s;
-          if (en.type != entry::number || !as_integer(en.value, s)) {
+        jsonl_action action = k.action;
+        if (action == jsonl_action::skip || action == jsonl_action::type) continue;
+        if (action == jsonl_action::extra && !keep_extra_) continue;
+        double v;
+        const number_status ns = to_number(en.token, v);
+        if (ns != number_status::ok) [[unlikely]] {
+          if (action == jsonl_action::step && !r.step) {
+            // Without its step a record's values cannot be placed: skipped whole, not misplaced.
             skip_record(line, offset, k.name,
-                        "step is not a whole number, record skipped: " +
-                            std::string(trim_right(en.token).substr(0, 40)));
+                        "step is not a number, record skipped: " + std::string(trim_right(en.token).substr(0, 40)));
             return stopped_ ? status::stop : status::ok;
           }
-          r.step = s;
+          if (ns == number_status::not_a_number && action != jsonl_action::extra) value_issue(line, offset, k.name, en);
           continue;
         }
-        if (en.type != entry::number) {
-          if (k.kind == jsonl_key_kind::role || k.kind == jsonl_key_kind::lr_group ||
-              (en.type == entry::bad_number && keep_extra_))
-            value_issue(line, offset, k.name, en);
-          continue;
-        }
-        const double v = en.value;
-        if (k.kind == jsonl_key_kind::lr_group) {
-          groups_.push_back({k.name, v});
-          continue;
-        }
-        if (k.kind == jsonl_key_kind::role) {
-          switch (k.role) {
-            case metric_role::step: break;  // a second step alias: kept as an extra
-            case metric_role::train_loss: if (!r.loss) { r.loss = v; continue; } break;
-            case metric_role::val_loss: if (!r.val_loss) { r.val_loss = v; continue; } break;
-            case metric_role::named_val_loss: named_.push_back({k.set_name, v}); continue;
-            case metric_role::lr: if (!r.lr) { r.lr = v; continue; } break;
-            case metric_role::epoch: if (!r.epoch) { r.epoch = v; continue; } break;
-            case metric_role::wall_time: if (!r.wall_time_s) { r.wall_time_s = v; continue; } break;
-            case metric_role::grad_norm: if (!r.grad_norm) { r.grad_norm = v; continue; } break;
-            default: break;
+        switch (action) {
+          case jsonl_action::step: {
+            if (r.step) break;
+            std::int64_t s;
+            if (!as_integer(v, s)) {
+              skip_record(line, offset, k.name,
+                          "step is not a whole number, record skipped: " +
+                              std::string(trim_right(en.token).substr(0, 40)));
+              return stopped_ ? status::stop : status::ok;
+            }
+            r.step = s;
+            continue;
           }
+          case jsonl_action::loss: if (!r.loss) { r.loss = v; continue; } break;
+          case jsonl_action::val_loss: if (!r.val_loss) { r.val_loss = v; continue; } break;
+          case jsonl_action::named_val_loss: named_.push_back({k.set_name, v}); continue;
+          case jsonl_action::lr: if (!r.lr) { r.lr = v; continue; } break;
+          case jsonl_action::epoch: if (!r.epoch) { r.epoch = v; continue; } break;
+          case jsonl_action::wall_time: if (!r.wall_time_s) { r.wall_time_s = v; continue; } break;
+          case jsonl_action::grad_norm: if (!r.grad_norm) { r.grad_norm = v; continue; } break;
+          case jsonl_action::lr_group: groups_.push_back({k.name, v}); continue;
+          default: break;
         }
-        if (keep_extra_) extra_.push_back({k.name, v});  // a second alias of a role, or no role
+        if (keep_extra_ && !(skip_columns_ & columns::extra)) extra_.push_back({k.name, v});  // no role, or a 2nd alias
       }
       if (stopped_) return status::stop;
       r.named_val_losses = named_;
@@ -488,14 +549,15 @@ class jsonl_parser {
 
   void value_issue(std::size_t line, std::uint64_t offset, const std::string& field, const entry& en) {
     std::string shown(trim_right(en.token).substr(0, 40));
-    const char* what = en.type == entry::nested ? "value is an object or array, not a number; skipped: "
-                                                : "value is not a number, skipped: ";
+    const char c = en.token[0];
+    const char* what = (c == '{' || c == '[') ? "value is an object or array, not a number; skipped: "
+                                              : "value is not a number, skipped: ";
     skip_value(line, offset, field, what + shown);
   }
 
-  static void set_model(model_shape& m, const jsonl_key& k, const entry& en) {
-    if (en.type != entry::number) return;
-    const double v = en.value;
+  void set_model(model_shape& m, const jsonl_key& k, std::string_view tok) {
+    double v;
+    if (to_number(tok, v) != number_status::ok) return;
     std::int64_t i;
     switch (k.role) {
       case metric_role::n_layer: if (as_integer(v, i)) m.n_layer = i; break;
@@ -511,6 +573,7 @@ class jsonl_parser {
   std::string path_;
   jsonl_key_cache keys_;
   bool fail_on_bad_ = false;
+  unsigned skip_columns_ = 0;
   bool keep_extra_ = true;
   bool stopped_ = false;
   error failure_;
@@ -523,6 +586,8 @@ class jsonl_parser {
   std::size_t line_ = 1;  // 1-based number of the line being read
 
   std::vector<entry> entries_;
+  std::size_t entry_count_ = 0;
+  std::deque<std::string> unescaped_;  // a deque: views into earlier strings survive a push
   std::vector<text_field> fields_;
   std::vector<named_value> named_, groups_, extra_;
 };

@@ -51,6 +51,7 @@ namespace detail {
 
 /** Collects records into a run through run_builder. */
 struct jsonl_run_sink {
+  static constexpr bool needs_line = false;  // the builder does not use record.line: lines are counted lazily
   run_builder builder;
   bool emit(const record& r) {
     builder.add(r);
@@ -63,6 +64,7 @@ struct jsonl_run_sink {
 /** Hands records to a user callback; counts what the builder would count. */
 template <class OnRecord>
 struct jsonl_callback_sink {
+  static constexpr bool needs_line = true;
   OnRecord& on_record;
   read_diagnostics diag;
   model_shape shape;

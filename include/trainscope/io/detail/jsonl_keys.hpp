@@ -48,8 +48,8 @@ struct jsonl_key {
   std::string_view set_name;  ///< for named_val_loss: "<name>" of eval_<name>_loss (view into `name`)
   jsonl_action action = jsonl_action::skip;
   unsigned flags = 0;
-  // Keys of up to 7 bytes are matched with one 8-byte load: raw bytes and the closing quote.
-  std::uint64_t head = 0, head_mask = 0;
+  // Keys of up to 15 bytes are matched with two 8-byte loads: raw bytes and the closing quote.
+  std::uint64_t head[2] = {0, 0}, head_mask[2] = {0, 0};
 };
 
 /// The record-classification flags and train/eval action of a classified key.
@@ -152,14 +152,14 @@ class jsonl_key_cache {
       : mapping_(std::move(mapping)), skip_columns_(skip_columns) {}
 
   /// The cached key whose raw bytes start at `raw` (just after the opening quote), or nullptr.
-  /// `end` bounds the key (its closing quote lies before it); 8 bytes from `raw` are readable.
+  /// `end` bounds the key (its closing quote lies before it); 16 bytes from `raw` are readable.
   const jsonl_key* by_position(std::size_t pos, const char* raw, const char* end) const noexcept {
     if (pos >= by_position_.size()) return nullptr;
     const jsonl_key* k = by_position_[pos];
-    if (k->head_mask) {
-      std::uint64_t word;
-      std::memcpy(&word, raw, 8);
-      return (word & k->head_mask) == k->head ? k : nullptr;
+    if (k->head_mask[0]) {
+      std::uint64_t w[2];
+      std::memcpy(w, raw, 16);
+      return ((w[0] & k->head_mask[0]) == k->head[0]) & ((w[1] & k->head_mask[1]) == k->head[1]) ? k : nullptr;
     }
     const std::size_t n = k->raw.size();
     if (static_cast<std::size_t>(end - raw) > n && std::memcmp(raw, k->raw.data(), n) == 0 && raw[n] == '"')
@@ -180,12 +180,13 @@ class jsonl_key_cache {
       else fresh->name = unescape();
       classify_jsonl_key(*fresh, mapping_);
       plan_jsonl_key(*fresh, skip_columns_);
-      if (raw.size() < 8 && std::endian::native == std::endian::little) {
-        char bytes[8] = {};
+      if (raw.size() < 16) {
+        unsigned char bytes[16] = {}, mask[16] = {};
         std::memcpy(bytes, raw.data(), raw.size());
         bytes[raw.size()] = '"';
-        std::memcpy(&fresh->head, bytes, 8);
-        fresh->head_mask = raw.size() == 7 ? ~std::uint64_t(0) : (std::uint64_t(1) << (8 * (raw.size() + 1))) - 1;
+        std::memset(mask, 0xFF, raw.size() + 1);
+        std::memcpy(fresh->head, bytes, 16);
+        std::memcpy(fresh->head_mask, mask, 16);
       }
       k = fresh.get();
       by_raw_.emplace(std::string_view(fresh->raw), fresh.get());

@@ -176,6 +176,7 @@ inline bool as_integer(double d, std::int64_t& out) noexcept {
 
 /**
  * Reads JSONL into a sink. `Sink` provides:
+ *   static constexpr bool needs_line  // fill record.line (else 0; issues always carry lines)
  *   bool emit(const record&)          // false stops reading
  *   read_diagnostics& diagnostics()
  *   model_shape* model()              // where config records' model shape goes, or nullptr
@@ -201,6 +202,7 @@ class jsonl_parser {
   bool parse(const char* b, const char* e, std::uint64_t offset) {
     base_ = b;
     base_offset_ = offset;
+    cursor_ = b;
     const char* pos = b;
     while (pos < e && !stopped_) pos = parse_stream(pos, e);
     return !stopped_;
@@ -210,13 +212,13 @@ class jsonl_parser {
   bool parse_last_line(const char* b, const char* e, std::uint64_t offset) {
     base_ = b;
     base_offset_ = offset;
+    cursor_ = b;
     if (!is_blank(b, e)) read_line(b, e, /*last=*/true);
     return !stopped_;
   }
 
   bool failed() const noexcept { return failure_.code != errc::none; }
   const error& failure() const noexcept { return failure_; }
-  std::size_t lines() const noexcept { return line_ - 1; }
 
  private:
   enum class status { ok, bad, stop };
@@ -255,60 +257,61 @@ class jsonl_parser {
       parse_stream(pos, cut_line, false);
       return parse_one_by_one(cut_line, e);
     }
-    const char* scan = pos;        // newlines before `scan` are counted in line_
-    const char* line_start = pos;  // start of line line_
-    const char* last_ok_line = nullptr;
-    std::size_t last_ok_line_no = 0;
+    const char* last_ok = nullptr;  // start of the last document read
     for (; it != stream.end(); ++it) {
       const char* doc_start = pos + it.current_index();
       if (doc_start >= e) break;
-      while (scan < doc_start) {
-        auto* nl = static_cast<const char*>(std::memchr(scan, '\n', static_cast<std::size_t>(doc_start - scan)));
-        if (!nl) break;
-        ++line_;
-        scan = line_start = nl + 1;
-      }
-      scan = doc_start;
       simdjson::ondemand::document_reference doc;
       if ((*it).get(doc)) {
         // A stream error after good documents: re-read the rest line by line.
-        if (!last_ok_line) return parse_one_by_one(line_start, e);
-        line_ = last_ok_line_no + 1;
-        return parse_one_by_one(next_line(last_ok_line, e), e);
+        return parse_one_by_one(last_ok ? next_line(last_ok, e) : pos, e);
       }
-      status s = read_doc(doc, line_, offset_of(doc_start), e);
+      status s = read_doc(doc, doc_start, e);
       if (s == status::stop) return e;
       if (s == status::bad) {
-        if (line_start == last_ok_line) {  // a second document on a line already read
-          skip_record(line_, offset_of(doc_start), "", std::string("unreadable JSON after the first object: ") +
-                                                           bad_message_);
-          const char* next = next_line(line_start, e);
-          if (next[-1] == '\n') ++line_;
-          return next;
+        const char* ls = line_start_of(doc_start, pos);
+        const char* next = next_line(ls, e);
+        if (last_ok && line_start_of(last_ok, pos) == ls) {  // a second document on a line already read
+          skip_record(line_at(doc_start), offset_of(doc_start), "",
+                      "unreadable JSON after the first object: " + bad_message_);
+        } else {
+          read_line(ls, next, false);  // re-read this line alone: it reports the problem
         }
-        // Re-read this line alone (it reports the problem), then stream again after it.
-        const char* next = next_line(line_start, e);
-        read_line(line_start, next, false);
-        if (next[-1] == '\n') ++line_;
-        return next;
+        line_at(next);
+        return next;  // and stream again after it
       }
-      last_ok_line = line_start;
-      last_ok_line_no = line_;
+      last_ok = doc_start;
     }
-    line_ += count_newlines(scan, e);
+    line_at(e);
     return e;
   }
 
-  // Re-reads [b, e) one line at a time; line_ is the number of the line at `b`.
+  // Re-reads [b, e) one line at a time; `b` starts a line.
   const char* parse_one_by_one(const char* b, const char* e) {
     const char* p = b;
     while (p < e && !stopped_) {
       const char* next = next_line(p, e);
       if (!is_blank(p, next)) read_line(p, next, false);
-      if (next[-1] == '\n') ++line_;
       p = next;
     }
+    line_at(e);
     return e;
+  }
+
+  // Line numbers are counted lazily: (cursor_, line_) is a line start and its number, moved
+  // forward only when a number is needed (an issue, a callback's record.line) or a pass ends.
+  std::size_t line_at(const char* p) noexcept {
+    if (p <= cursor_) return line_;
+    if (std::size_t n = count_newlines(cursor_, p)) {
+      line_ += n;
+      cursor_ = line_start_of(p, cursor_);
+    }
+    return line_;
+  }
+
+  static const char* line_start_of(const char* p, const char* lower) noexcept {
+    while (p > lower && p[-1] != '\n') --p;
+    return p;
   }
 
   static const char* next_line(const char* p, const char* e) noexcept {
@@ -316,6 +319,7 @@ class jsonl_parser {
     return nl ? nl + 1 : e;
   }
 
+  // memchr is vectorised in every libc; a plain byte loop here was not (g++ 12 -O2).
   static std::size_t count_newlines(const char* b, const char* e) noexcept {
     std::size_t n = 0;
     while (b < e) {
@@ -333,11 +337,11 @@ class jsonl_parser {
     if (text.empty()) return;
     simdjson::ondemand::document doc;
     auto err = line_parser_.iterate(text.data(), text.size(), text.size() + input_padding).get(doc);
-    status s = err ? status::bad : read_doc(doc, line_, offset_of(b), b + text.size());
+    status s = err ? status::bad : read_doc(doc, b, b + text.size());
     if (err) bad_message_ = std::string("not valid JSON (") + simdjson::error_message(err) + ")";
     if (s == status::bad) {
       if (last) sink_.diagnostics().truncated_last_line = true;
-      skip_record(line_, offset_of(b), "",
+      skip_record(line_at(b), offset_of(b), "",
                   last ? "last line cut off or malformed, skipped: " + bad_message_ : bad_message_);
     }
   }
@@ -376,35 +380,51 @@ class jsonl_parser {
   // value's token noted, which is all ondemand has to look at; then the record is classified
   // from its keys, and only the values that kind of record uses are parsed.
   template <class Doc>
-  status read_doc(Doc& doc, std::size_t line, std::uint64_t offset, const char* end) {
+  status read_doc(Doc& doc, const char* doc_start, const char* end) {
+    unsigned flags = 0;
+    if (status s = gather(doc, end, false, flags); s != status::ok) return s;
+    const record_kind kind = classify(flags);
+    if (kind == record_kind::config || kind == record_kind::summary) {
+      doc.rewind();  // rare records that keep every field as text: read again, keeping all
+      if (status s = gather(doc, end, true, flags); s != status::ok) return s;
+    }
+    return emit(kind, doc_start);
+  }
+
+  // Reads every field; keeps the (key, token) of those a train or eval record uses, or all of them.
+  template <class Doc>
+  status gather(Doc& doc, const char* end, bool all, unsigned& flags) {
     simdjson::ondemand::object obj;
     if (auto err = doc.get_object().get(obj))
       return bad(err, err == simdjson::INCORRECT_TYPE ? "not a JSON object" : "not valid JSON");
-    std::size_t n = 0;
-    unsigned flags = 0;
+    std::size_t pos = 0, n = 0;
     for (auto field_result : obj) {
       if (auto err = field_result.error()) return bad(err, "not valid JSON");
       // By reference: copying the field out of its result cost a store-forwarding stall per field.
       simdjson::ondemand::field& field = field_result.value_unsafe();
       const char* raw = field.key().raw();
-      const jsonl_key* key = keys_.by_position(n, raw, end);
+      const jsonl_key* key = keys_.by_position(pos, raw, end);
       if (!key) [[unlikely]] {
-        key = keys_.find(n, std::string_view(raw, raw_string_length(raw)), [&] {
+        key = keys_.find(pos, std::string_view(raw, raw_string_length(raw)), [&] {
           std::string_view u;
           if (field.unescaped_key().get(u)) return std::string(raw, raw_string_length(raw));
           return std::string(u);
         });
       }
+      ++pos;
+      flags |= key->flags;
+      // A skipped value is never looked at: ondemand steps over it when the next field is asked for.
+      if (!all && (key->action == jsonl_action::skip || (key->action == jsonl_action::extra && !keep_extra_)))
+        continue;
       std::string_view tok = field.value().raw_json_token();
       if (tok.empty()) [[unlikely]] return bad(simdjson::TAPE_ERROR, "not valid JSON");
       if (n == entries_.size()) [[unlikely]] entries_.resize(n ? 2 * n : 64);
       // Values are parsed only once the kind is known, from their tokens: std::from_chars
       // (fast_float in libstdc++ 12) measured faster here than ondemand's get_double.
       entries_[n++] = {key, tok};
-      flags |= key->flags;
     }
     entry_count_ = n;
-    return emit(classify(flags), line, offset);
+    return status::ok;
   }
 
   // The record's kind, from the flags of its keys (and the value of an explicit "type"/"kind").
@@ -441,7 +461,8 @@ class jsonl_parser {
     if ((c >= '0' && c <= '9') || c == '-') {
       const char* b = tok.data();
       const char* e = b + tok.size();
-      // Whole numbers (steps) by hand: the common case, and cheaper than a float parse.
+      // Whole numbers (steps) by hand: the common case, and cheaper than a call. (An inline
+      // Clinger fast path for decimals measured slower than from_chars on 16-17 digit values.)
       const char* p = b + (c == '-');
       std::uint64_t v = 0;
       const char* digits = p;
@@ -475,11 +496,11 @@ class jsonl_parser {
     return true;
   }
 
-  status emit(record_kind kind, std::size_t line, std::uint64_t offset) {
+  status emit(record_kind kind, const char* doc_start) {
     record r;
     r.kind = kind;
-    r.line = line;
-    r.byte_offset = offset;
+    if constexpr (Sink::needs_line) r.line = line_at(doc_start);
+    const std::uint64_t offset = r.byte_offset = offset_of(doc_start);
     if (!unescaped_.empty()) unescaped_.clear();  // clearing an empty deque still cost ~10 ns
     if (kind == record_kind::config || kind == record_kind::summary) {
       fields_.clear();
@@ -506,11 +527,11 @@ class jsonl_parser {
         if (ns != number_status::ok) [[unlikely]] {
           if (action == jsonl_action::step && !r.step) {
             // Without its step a record's values cannot be placed: skipped whole, not misplaced.
-            skip_record(line, offset, k.name,
+            skip_record(line_at(doc_start), offset, k.name,
                         "step is not a number, record skipped: " + std::string(trim_right(en.token).substr(0, 40)));
             return stopped_ ? status::stop : status::ok;
           }
-          if (ns == number_status::not_a_number && action != jsonl_action::extra) value_issue(line, offset, k.name, en);
+          if (ns == number_status::not_a_number && action != jsonl_action::extra) value_issue(line_at(doc_start), offset, k.name, en);
           continue;
         }
         switch (action) {
@@ -518,7 +539,7 @@ class jsonl_parser {
             if (r.step) break;
             std::int64_t s;
             if (!as_integer(v, s)) {
-              skip_record(line, offset, k.name,
+              skip_record(line_at(doc_start), offset, k.name,
                           "step is not a whole number, record skipped: " +
                               std::string(trim_right(en.token).substr(0, 40)));
               return stopped_ ? status::stop : status::ok;
@@ -583,7 +604,8 @@ class jsonl_parser {
   simdjson::ondemand::parser line_parser_;
   const char* base_ = nullptr;
   std::uint64_t base_offset_ = 0;
-  std::size_t line_ = 1;  // 1-based number of the line being read
+  std::size_t line_ = 1;       // 1-based number of the line at cursor_
+  const char* cursor_ = nullptr;
 
   std::vector<entry> entries_;
   std::size_t entry_count_ = 0;

@@ -157,6 +157,40 @@ TEST_CASE("jsonl: records are classified before their keys are read") {
   CHECK(r->extra[0].name == "tokens");
 }
 
+TEST_CASE("jsonl: columns left unread, and config text with escapes") {
+  const std::string text =
+      R"({"type": "config", "run_name": "tab\there \"quoted\" caf\u00e9 \ud83d\ude00", "n_head": 8, "dropout": 0.1})" "\n"
+      R"({"step": 1, "epoch": 0.5, "loss": 2.0, "lr": 0.1, "grad_norm": 1.5, "time": 10.25, "tps": 99, "lr/pg1": 0.2})" "\n"
+      R"({"step": 2, "epoch": 1.0, "loss": 1.5, "lr": 0.05, "grad_norm": 1.25, "time": 20.5, "tps": 98, "lr/pg1": 0.1})" "\n"
+      R"({"step": 2, "val_loss": 1.75, "epoch": 1.0})" "\n";
+  auto all = read_both(text);
+  REQUIRE(all);
+  REQUIRE(all->config_value("run_name"));
+  CHECK(*all->config_value("run_name") == "tab\there \"quoted\" caf\xc3\xa9 \xf0\x9f\x98\x80");
+  CHECK(all->model.n_head == 8);
+  CHECK(all->epoch.size() == 2);  // the eval record's epoch at step 2 repeats the train record's: no resume
+  CHECK(all->diagnostics.repeated_steps == 0);
+  CHECK(all->grad_norm.at(2) == doctest::Approx(1.25));
+  CHECK(all->wall_time_s.at(1) == doctest::Approx(10.25));
+  CHECK(all->extra.size() == 1);
+  CHECK(all->lr_groups.size() == 1);
+  io::read_options lean;
+  lean.skip_columns = io::columns::epoch | io::columns::wall_time | io::columns::grad_norm | io::columns::extra |
+                      io::columns::lr_groups;
+  auto few = read_both(text, lean);
+  REQUIRE(few);
+  CHECK(few->train_loss.values == all->train_loss.values);
+  CHECK(few->lr.values == all->lr.values);
+  CHECK(few->val_loss.values == all->val_loss.values);
+  CHECK(few->epoch.empty());
+  CHECK(few->grad_norm.empty());
+  CHECK(few->wall_time_s.empty());
+  CHECK(few->extra.empty());
+  CHECK(few->lr_groups.empty());
+  CHECK(*few->config_value("run_name") == *all->config_value("run_name"));  // config keeps every field
+  CHECK(few->model.dropout == doctest::Approx(0.1));
+}
+
 TEST_CASE("jsonl: an explicit key mapping overrides detection") {
   const std::string text = "{\"it\": 1, \"objective\": 5.0, \"loss\": 99}\n"
                            "{\"it\": 2, \"objective\": 4.0, \"loss\": 98}\n"

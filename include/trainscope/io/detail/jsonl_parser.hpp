@@ -227,6 +227,8 @@ class jsonl_parser {
   struct entry {
     const jsonl_key* key;
     std::string_view token;  ///< from the value's first byte to the next structural (trailing blanks kept)
+    double value;            ///< already parsed when `parsed`
+    bool parsed;
   };
 
   std::uint64_t offset_of(const char* p) const noexcept {
@@ -416,12 +418,15 @@ class jsonl_parser {
       // A skipped value is never looked at: ondemand steps over it when the next field is asked for.
       if (!all && (key->action == jsonl_action::skip || (key->action == jsonl_action::extra && !keep_extra_)))
         continue;
-      std::string_view tok = field.value().raw_json_token();
+      simdjson::ondemand::value value = field.value();
+      std::string_view tok = value.raw_json_token();
       if (tok.empty()) [[unlikely]] return bad(simdjson::TAPE_ERROR, "not valid JSON");
       if (n == entries_.size()) [[unlikely]] entries_.resize(n ? 2 * n : 64);
-      // Values are parsed only once the kind is known, from their tokens: std::from_chars
-      // (fast_float in libstdc++ 12) measured faster here than ondemand's get_double.
-      entries_[n++] = {key, tok};
+      entry& en = entries_[n++];
+      en.key = key;
+      en.token = tok;
+      en.parsed = false;
+      if (!all && tok[0] >= '0' && tok[0] <= '9') en.parsed = !value.get_double().get(en.value);
     }
     entry_count_ = n;
     return status::ok;
@@ -522,8 +527,8 @@ class jsonl_parser {
         jsonl_action action = k.action;
         if (action == jsonl_action::skip || action == jsonl_action::type) continue;
         if (action == jsonl_action::extra && !keep_extra_) continue;
-        double v;
-        const number_status ns = to_number(en.token, v);
+        double v = en.value;
+        const number_status ns = en.parsed ? number_status::ok : to_number(en.token, v);
         if (ns != number_status::ok) [[unlikely]] {
           if (action == jsonl_action::step && !r.step) {
             // Without its step a record's values cannot be placed: skipped whole, not misplaced.

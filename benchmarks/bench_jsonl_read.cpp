@@ -143,6 +143,7 @@ int in_memory(std::uint64_t mb, int repeat) {
 template <class F>
 double run_child(const char* what, F&& f, long& rss_kib) {
   const long before = peak_rss_children_kib();
+  std::fflush(stdout);  // or the child prints the parent's buffered lines again
   auto t0 = clock_type::now();
   pid_t pid = fork();
   if (pid == 0) std::_Exit(f() ? 0 : 1);

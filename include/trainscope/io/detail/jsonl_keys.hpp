@@ -159,7 +159,8 @@ class jsonl_key_cache {
     if (k->head_mask[0]) {
       std::uint64_t w[2];
       std::memcpy(w, raw, 16);
-      return ((w[0] & k->head_mask[0]) == k->head[0]) & ((w[1] & k->head_mask[1]) == k->head[1]) ? k : nullptr;
+      const bool same = ((w[0] & k->head_mask[0]) == k->head[0]) & ((w[1] & k->head_mask[1]) == k->head[1]);
+      return same ? k : nullptr;
     }
     const std::size_t n = k->raw.size();
     if (static_cast<std::size_t>(end - raw) > n && std::memcmp(raw, k->raw.data(), n) == 0 && raw[n] == '"')

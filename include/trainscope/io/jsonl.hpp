@@ -248,6 +248,7 @@ inline result<run> read_jsonl(const detail::padded_input& input, const std::stri
   detail::jsonl_parser<detail::jsonl_run_sink> parser(sink, path, opts);
   const bool keep_extra = input.size <= max_extra_input_bytes;
   parser.keep_extra(keep_extra);
+  parser.persistent_input(true);
   if (!keep_extra) detail::note_extra_dropped(sink);
   bool reserved = false;
   detail::parse_jsonl_buffer(parser, sink, input.data(), input.size, [&](std::uint64_t done) {

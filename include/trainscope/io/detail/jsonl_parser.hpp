@@ -192,6 +192,10 @@ class jsonl_parser {
         fail_on_bad_(opts.on_bad_record == bad_record_policy::fail),
         skip_columns_(opts.skip_columns) {}
 
+  /// The whole input stays in memory while it is read: lines are then counted only when a
+  /// number is needed (an issue), never block by block.
+  void persistent_input(bool persistent) noexcept { persistent_ = persistent; }
+
   /// Whether numeric fields without a role are read into record.extra (they cost time and memory).
   void keep_extra(bool keep) noexcept { keep_extra_ = keep; }
 
@@ -202,7 +206,7 @@ class jsonl_parser {
   bool parse(const char* b, const char* e, std::uint64_t offset) {
     base_ = b;
     base_offset_ = offset;
-    cursor_ = b;
+    if (!persistent_ || !cursor_) cursor_ = b;
     const char* pos = b;
     while (pos < e && !stopped_) pos = parse_stream(pos, e);
     return !stopped_;
@@ -212,7 +216,7 @@ class jsonl_parser {
   bool parse_last_line(const char* b, const char* e, std::uint64_t offset) {
     base_ = b;
     base_offset_ = offset;
-    cursor_ = b;
+    if (!persistent_ || !cursor_) cursor_ = b;
     if (!is_blank(b, e)) read_line(b, e, /*last=*/true);
     return !stopped_;
   }
@@ -284,7 +288,7 @@ class jsonl_parser {
       }
       last_ok = doc_start;
     }
-    line_at(e);
+    if (!persistent_) line_at(e);  // the block's memory is about to be reused
     return e;
   }
 
@@ -296,7 +300,7 @@ class jsonl_parser {
       if (!is_blank(p, next)) read_line(p, next, false);
       p = next;
     }
-    line_at(e);
+    if (!persistent_) line_at(e);  // the block's memory is about to be reused
     return e;
   }
 
@@ -609,6 +613,7 @@ class jsonl_parser {
   simdjson::ondemand::parser line_parser_;
   const char* base_ = nullptr;
   std::uint64_t base_offset_ = 0;
+  bool persistent_ = false;
   std::size_t line_ = 1;       // 1-based number of the line at cursor_
   const char* cursor_ = nullptr;
 

@@ -293,12 +293,20 @@ TEST_CASE("jsonl: a bad line in the middle of a large block costs only itself") 
     text += "{\n" + step_line(1001, 0.5) + R"({"step": 1002, "loss": 0.4}{"step": 1003, "loss": 0.3})" "\n";
     auto r = read_both(text);
     REQUIRE(r);
-    CHECK(r->diagnostics.skipped_records == 2);
-    REQUIRE(r->diagnostics.issues.size() == 2);
+    REQUIRE(r->diagnostics.issues.size() == 3);
     CHECK(r->diagnostics.issues[0].line == 500);
     CHECK(r->diagnostics.issues[1].line == 1001);
     CHECK(r->train_loss.at(1001) == doctest::Approx(0.5));
-    CHECK(r->train_loss.at(1003) == doctest::Approx(0.3));
+    // a line holding two objects is one record: the first is read, the rest skipped and reported
+    CHECK(r->train_loss.at(1002) == doctest::Approx(0.4));
+    CHECK_FALSE(r->train_loss.at(1003).has_value());
+    CHECK(r->diagnostics.skipped_records == 3);
+    // the same when the block is read line by line (a bad UTF-8 line fails the whole batch)
+    auto l = read_both("\xff\n" + text);
+    REQUIRE(l);
+    CHECK(l->diagnostics.skipped_records == 4);
+    CHECK(l->diagnostics.records == r->diagnostics.records);
+    CHECK(l->train_loss.values == r->train_loss.values);
   }
 }
 

@@ -96,7 +96,7 @@ inline bool has_bom(const char* p, std::size_t n) noexcept {
 /// Reads a padded in-memory input in line-aligned blocks (no copy); `on_block(bytes_done)` after each.
 template <class Sink, class OnBlock>
 void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data, std::size_t size,
-                        OnBlock&& on_block) {
+                        OnBlock&& on_block, std::size_t block = jsonl_block_size) {
   std::size_t start = 0;
   if (has_bom(data, size)) {
     sink.diagnostics().byte_order_mark = true;
@@ -106,9 +106,9 @@ void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data
     const char* b = data + start;
     const char* e = data + size;
     const char* nl = nullptr;
-    if (size - start > jsonl_block_size) {
-      nl = last_newline(b, b + jsonl_block_size);
-      if (!nl) nl = static_cast<const char*>(std::memchr(b + jsonl_block_size, '\n', size - start - jsonl_block_size));
+    if (size - start > block) {
+      nl = last_newline(b, b + block);
+      if (!nl) nl = static_cast<const char*>(std::memchr(b + block, '\n', size - start - block));
     } else {
       nl = last_newline(b, e);
     }
@@ -129,8 +129,9 @@ void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data
  */
 template <class Sink, class OnBlock>
 result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink, std::FILE* f,
-                                         const std::string& path, OnBlock&& on_block) {
-  std::size_t cap = jsonl_block_size;
+                                         const std::string& path, OnBlock&& on_block,
+                                         std::size_t block = jsonl_block_size) {
+  std::size_t cap = block < 16 ? 16 : block;
   std::unique_ptr<char[]> buf(new char[cap + input_padding]);  // not zeroed: filled before use
   std::size_t have = 0;
   std::uint64_t offset = 0;  // input offset of buf[0]

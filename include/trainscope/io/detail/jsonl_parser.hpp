@@ -272,6 +272,14 @@ class jsonl_parser {
         // A stream error after good documents: re-read the rest line by line.
         return parse_one_by_one(last_ok ? next_line(last_ok, e) : pos, e);
       }
+      if (last_ok && doc_start[-1] != '\n' && line_start_of(doc_start, pos) == line_start_of(last_ok, pos)) {
+        // A second value on a line: the line is one record; the rest of it is skipped, as when
+        // the line is read alone.
+        skip_record(line_at(doc_start), offset_of(doc_start), "", "more than one JSON value on the line; the rest skipped");
+        const char* next = next_line(doc_start, e);
+        line_at(next);
+        return next;
+      }
       status s = read_doc(doc, doc_start, e);
       if (s == status::stop) return e;
       if (s == status::bad) {
@@ -345,6 +353,9 @@ class jsonl_parser {
     auto err = line_parser_.iterate(text.data(), text.size(), text.size() + input_padding).get(doc);
     status s = err ? status::bad : read_doc(doc, b, b + text.size());
     if (err) bad_message_ = std::string("not valid JSON (") + simdjson::error_message(err) + ")";
+    const char* trailing = nullptr;
+    if (s == status::ok && !doc.current_location().get(trailing))  // OUT_OF_BOUNDS: nothing after the value
+      skip_record(line_at(b), offset_of(b), "", "more than one JSON value on the line; the rest skipped");
     if (s == status::bad) {
       if (last) sink_.diagnostics().truncated_last_line = true;
       skip_record(line_at(b), offset_of(b), "",

@@ -288,6 +288,14 @@ TEST_CASE("jsonl: a bad line in the middle of a large block costs only itself") 
     CHECK_FALSE(r->diagnostics.truncated_last_line);
     CHECK(r->train_loss.at(static_cast<std::int64_t>(line) + 1).has_value());
   }
+  SUBCASE("a broken line before a block's cut last line: the lines between are read") {
+    std::string text = many_lines(10, 5, "{]") + R"({"step": 11, "a": 4 2.3})" "\n";
+    auto r = read_both(text);
+    REQUIRE(r);
+    CHECK(r->diagnostics.records == 9);
+    CHECK(r->diagnostics.skipped_records == 2);
+    CHECK(r->train_loss.steps == std::vector<std::int64_t>{1, 2, 3, 4, 6, 7, 8, 9, 10});
+  }
   SUBCASE("a broken line, a lone brace, two objects on one line") {
     std::string text = many_lines(1000, 500, "{]");
     text += "{\n" + step_line(1001, 0.5) + R"({"step": 1002, "loss": 0.4}{"step": 1003, "loss": 0.3})" "\n";

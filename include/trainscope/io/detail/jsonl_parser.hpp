@@ -260,7 +260,8 @@ class jsonl_parser {
       const char* cut_line = pos + (cut < len ? len - cut : 0);
       while (cut_line > pos && cut_line[-1] != '\n') --cut_line;
       if (!may_retry || cut_line == pos) return parse_one_by_one(pos, e);
-      parse_stream(pos, cut_line, false);
+      // Each pass may stop early at a bad line and say where to go on: follow it to the cut.
+      for (const char* q = pos; q < cut_line && !stopped_;) q = parse_stream(q, cut_line, false);
       return parse_one_by_one(cut_line, e);
     }
     const char* last_ok = nullptr;  // start of the last document read

@@ -305,10 +305,11 @@ TEST_CASE("jsonl: a bad line in the middle of a large block costs only itself") 
     CHECK(r->diagnostics.issues[0].line == 500);
     CHECK(r->diagnostics.issues[1].line == 1001);
     CHECK(r->train_loss.at(1001) == doctest::Approx(0.5));
-    // a line holding two objects is one record: the first is read, the rest skipped and reported
-    CHECK(r->train_loss.at(1002) == doctest::Approx(0.4));
+    // a line holding two objects is a bad line: neither is taken for the other's record
+    CHECK_FALSE(r->train_loss.at(1002).has_value());
     CHECK_FALSE(r->train_loss.at(1003).has_value());
     CHECK(r->diagnostics.skipped_records == 3);
+    CHECK(r->diagnostics.issues[2].line == 1003);
     // the same when the block is read line by line (a bad UTF-8 line fails the whole batch)
     auto l = read_both("\xff\n" + text);
     REQUIRE(l);

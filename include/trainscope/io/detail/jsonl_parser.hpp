@@ -273,14 +273,6 @@ class jsonl_parser {
         // A stream error after good documents: re-read the rest line by line.
         return parse_one_by_one(last_ok ? next_line(last_ok, e) : pos, e);
       }
-      if (last_ok && doc_start[-1] != '\n' && line_start_of(doc_start, pos) == line_start_of(last_ok, pos)) {
-        // A second value on a line: the line is one record; the rest of it is skipped, as when
-        // the line is read alone.
-        skip_record(line_at(doc_start), offset_of(doc_start), "", "more than one JSON value on the line; the rest skipped");
-        const char* next = next_line(doc_start, e);
-        line_at(next);
-        return next;
-      }
       status s = read_doc(doc, doc_start, e);
       if (s == status::stop) return e;
       if (s == status::bad) {
@@ -354,9 +346,6 @@ class jsonl_parser {
     auto err = line_parser_.iterate(text.data(), text.size(), text.size() + input_padding).get(doc);
     status s = err ? status::bad : read_doc(doc, b, b + text.size());
     if (err) bad_message_ = std::string("not valid JSON (") + simdjson::error_message(err) + ")";
-    const char* trailing = nullptr;
-    if (s == status::ok && !doc.current_location().get(trailing))  // OUT_OF_BOUNDS: nothing after the value
-      skip_record(line_at(b), offset_of(b), "", "more than one JSON value on the line; the rest skipped");
     if (s == status::bad) {
       if (last) sink_.diagnostics().truncated_last_line = true;
       skip_record(line_at(b), offset_of(b), "",
@@ -405,6 +394,17 @@ class jsonl_parser {
     if (kind == record_kind::config || kind == record_kind::summary) {
       doc.rewind();  // rare records that keep every field as text: read again, keeping all
       if (status s = gather(doc, end, true, flags); s != status::ok) return s;
+    }
+    // One line, one value: anything after it on the same line makes the line bad (in a stream
+    // the next document starts there; read alone, the line has more tokens).
+    const char* next_token = nullptr;
+    if (!doc.current_location().get(next_token)) {  // OUT_OF_BOUNDS: nothing follows
+      const char* q = next_token;
+      while (q > doc_start && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r')) --q;
+      if (q == doc_start || q[-1] != '\n') {
+        bad_message_ = "more than one JSON value on the line";
+        return status::bad;
+      }
     }
     return emit(kind, doc_start);
   }

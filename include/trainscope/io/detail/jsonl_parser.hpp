@@ -436,7 +436,9 @@ class jsonl_parser {
         continue;
       simdjson::ondemand::value value = field.value();
       std::string_view tok = value.raw_json_token();
-      if (tok.empty()) [[unlikely]] return bad(simdjson::TAPE_ERROR, "not valid JSON");
+      // A missing value ("loss": ,) is not skipped over the same way in a stream and alone.
+      if (tok.empty() || tok[0] == ',' || tok[0] == '}' || tok[0] == ']' || tok[0] == ':') [[unlikely]]
+        return bad(simdjson::TAPE_ERROR, "not valid JSON");
       if (n == entries_.size()) [[unlikely]] entries_.resize(n ? 2 * n : 64);
       entry& en = entries_[n++];
       en.key = key;

@@ -397,14 +397,17 @@ class jsonl_parser {
     }
     // One line, one value: anything after it on the same line makes the line bad (in a stream
     // the next document starts there; read alone, the line has more tokens).
+    // Checked from the next token (OUT_OF_BOUNDS: none, then from the end) back to this object's
+    // '}': only blanks between, and a newline if a token follows. Bytes that are no token (stray
+    // non-ASCII after the brace) are caught here too.
     const char* next_token = nullptr;
-    if (!doc.current_location().get(next_token)) {  // OUT_OF_BOUNDS: nothing follows
-      const char* q = next_token;
-      while (q > doc_start && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r')) --q;
-      if (q == doc_start || q[-1] != '\n') {
-        bad_message_ = "more than one JSON value on the line";
-        return status::bad;
-      }
+    const bool more = !doc.current_location().get(next_token);
+    const char* q = more ? next_token : end;
+    bool newline = false;
+    while (q > doc_start && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r' || q[-1] == '\n')) newline |= *--q == '\n';
+    if (q == doc_start || q[-1] != '}' || (more && !newline)) {
+      bad_message_ = "more than one JSON value on the line, or bytes after the object";
+      return status::bad;
     }
     return emit(kind, doc_start);
   }

@@ -288,6 +288,15 @@ TEST_CASE("jsonl: a bad line in the middle of a large block costs only itself") 
     CHECK_FALSE(r->diagnostics.truncated_last_line);
     CHECK(r->train_loss.at(static_cast<std::int64_t>(line) + 1).has_value());
   }
+  SUBCASE("an object broken over two lines is two bad lines, read in a stream or alone") {
+    const std::string text = step_line(1, 2.0) + "{\"step\": 2,\n \"loss\": 1.9}\n" + step_line(3, 1.8);
+    for (const std::string& t : {text, "\xff\n" + text}) {
+      auto r = read_both(t);
+      REQUIRE(r);
+      CHECK(r->train_loss.steps == std::vector<std::int64_t>{1, 3});
+      CHECK(r->diagnostics.skipped_records == (t == text ? 2u : 3u));
+    }
+  }
   SUBCASE("a broken line before a block's cut last line: the lines between are read") {
     std::string text = many_lines(10, 5, "{]") + R"({"step": 11, "a": 4 2.3})" "\n";
     auto r = read_both(text);

@@ -409,6 +409,12 @@ class jsonl_parser {
       bad_message_ = "more than one JSON value on the line, or bytes after the object";
       return status::bad;
     }
+    // And the object is on one line: a stream would take an object broken over lines whole,
+    // a line read alone could not; the result must not depend on which way a line was read.
+    if (std::memchr(doc_start, '\n', static_cast<std::size_t>(q - doc_start))) [[unlikely]] {
+      bad_message_ = "object spans more than one line";
+      return status::bad;
+    }
     return emit(kind, doc_start);
   }
 

@@ -2,7 +2,6 @@
 // in-memory and streaming paths must agree on what they read.
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string_view>
 
 #include "trainscope/io/jsonl.hpp"
@@ -83,10 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto same = [](const counts& x, const counts& y) {
     return x.ok == y.ok && x.records == y.records && x.skipped == y.skipped && x.values == y.values;
   };
-  // Agreement of the three paths is checked only with TRAINSCOPE_FUZZ_STRICT set: it still fails
-  // on some lines full of control bytes (tests/fuzz/jsonl_open/); memory safety is always checked.
-  static const bool strict_paths = std::getenv("TRAINSCOPE_FUZZ_STRICT") != nullptr;
-  if (strict_paths && !text.empty() && (!same(m, s) || !same(m, b))) __builtin_trap();
+  if (!text.empty() && (!same(m, s) || !same(m, b))) __builtin_trap();
   io::read_options strict;
   strict.on_bad_record = io::bad_record_policy::fail;
   counts f = read_memory(text, strict);

@@ -402,6 +402,12 @@ class jsonl_parser {
     // non-ASCII after the brace) are caught here too.
     const char* next_token = nullptr;
     const bool more = !doc.current_location().get(next_token);
+    if (more && next_token >= end) {
+      // ondemand ran past the batch's last token (stage 1 indexed less than the object, e.g. at
+      // stray control bytes) and took a byte after the batch for the closing brace.
+      bad_message_ = "malformed object (its closing brace was not found on the line)";
+      return status::bad;
+    }
     const char* q = more ? next_token : end;
     bool newline = false;
     while (q > doc_start && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r' || q[-1] == '\n')) newline |= *--q == '\n';

@@ -7,6 +7,7 @@
 #include "trainscope/io/csv.hpp"
 #include "trainscope/io/detect.hpp"
 #include "trainscope/io/hf_trainer_state.hpp"
+#include "trainscope/io/jsonl.hpp"
 #include "trainscope/io/read_log.hpp"
 #include "trainscope/io/read_options.hpp"
 #include "trainscope/io/text_log.hpp"

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,10 +18,7 @@
 #include "trainscope/io/text_log.hpp"
 #include "trainscope/io/tfevents.hpp"
 #include "trainscope/result.hpp"
-#if __has_include("trainscope/io/jsonl.hpp")
 #include "trainscope/io/jsonl.hpp"
-#define TRAINSCOPE_HAS_JSONL_READER 1
-#endif
 
 namespace trainscope::inline v1::io {
 
@@ -43,6 +42,21 @@ inline result<run> read_log(const std::string& path, std::optional<log_format> f
                                            "a directory can only be read as TensorBoard event files"));
     return read_tfevents_dir(path, options);
   }
+  // A JSONL file is streamed in bounded blocks (memory independent of its size): peek at its head first.
+  if (path != "-" && (!forced || *forced == log_format::jsonl)) {
+    auto size = detail::regular_file_size(path);
+    if (!size) return unexpected(size.error());
+    if (*size == 0) return unexpected(detail::make_error(errc::empty_input, path, "empty file (0 bytes)"));
+    bool is_jsonl = forced.has_value();
+    if (!is_jsonl) {
+      std::string head(static_cast<std::size_t>(std::min<std::uint64_t>(*size, detect_head_bytes)), '\0');
+      std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+      if (!f) return unexpected(detail::make_error(errc::cannot_open, path, "cannot open"));
+      head.resize(std::fread(head.data(), 1, head.size(), f.get()));
+      is_jsonl = detect_format(head) == log_format::jsonl;
+    }
+    if (is_jsonl) return read_jsonl_file(path, options);
+  }
   auto in = detail::read_input(path);
   if (!in) return unexpected(in.error());
   if (in->size == 0) return unexpected(detail::make_error(errc::empty_input, path, "empty file (0 bytes)"));
@@ -52,11 +66,7 @@ inline result<run> read_log(const std::string& path, std::optional<log_format> f
           : detect_format(in->view().substr(0, std::min(in->size, detect_head_bytes)));
   switch (format) {
     case log_format::jsonl:
-#ifdef TRAINSCOPE_HAS_JSONL_READER
       return read_jsonl(*in, path, options);
-#else
-      return unexpected(detail::make_error(errc::unsupported, path, "this build has no JSONL reader"));
-#endif
     case log_format::hf_trainer_state: return read_hf_trainer_state(*in, path, options);
     case log_format::csv: return read_csv_log(*in, path, options);
     case log_format::tfevents: return read_tfevents(*in, path, options);

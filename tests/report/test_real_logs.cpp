@@ -64,10 +64,11 @@ TEST_CASE("real logs: overfitting runs are found with a sensible onset") {
     CHECK(param(a, "total_steps") == doctest::Approx(5000).epsilon(0.01));
   }
   SUBCASE("keras irfanet, CSV and TensorBoard alike: lowest validation loss at epoch 15") {
-    for (auto [file, format] : {std::pair{"csv/keras-irfanet-csvlogger-55ep.log", "csv"},
-                                std::pair{"tfevents/keras-tf1-irfanet-overfit-with-graph.tfevents", "tfevents"}}) {
+    for (const auto& file_format : {std::pair{"csv/keras-irfanet-csvlogger-55ep.log", "csv"},
+                                    std::pair{"tfevents/keras-tf1-irfanet-overfit-with-graph.tfevents", "tfevents"}}) {
+      const char* file = file_format.first;  // a plain variable: clang 14 cannot capture structured bindings
       CAPTURE(file);
-      auto a = analyze_real(file, format);
+      auto a = analyze_real(file, file_format.second);
       CHECK((a.diagnosis.verdict == verdict::overfitting || a.diagnosis.verdict == verdict::memorization));
       CHECK(a.diagnosis.best_step == 15);
       REQUIRE(a.diagnosis.overfit_onset_step);

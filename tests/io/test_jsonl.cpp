@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -156,6 +157,40 @@ TEST_CASE("jsonl: records are classified before their keys are read") {
   CHECK(r->extra[0].name == "tokens");
 }
 
+TEST_CASE("jsonl: columns left unread, and config text with escapes") {
+  const std::string text =
+      R"({"type": "config", "run_name": "tab\there \"quoted\" caf\u00e9 \ud83d\ude00", "n_head": 8, "dropout": 0.1})" "\n"
+      R"({"step": 1, "epoch": 0.5, "loss": 2.0, "lr": 0.1, "grad_norm": 1.5, "time": 10.25, "tps": 99, "lr/pg1": 0.2})" "\n"
+      R"({"step": 2, "epoch": 1.0, "loss": 1.5, "lr": 0.05, "grad_norm": 1.25, "time": 20.5, "tps": 98, "lr/pg1": 0.1})" "\n"
+      R"({"step": 2, "val_loss": 1.75, "epoch": 1.0})" "\n";
+  auto all = read_both(text);
+  REQUIRE(all);
+  REQUIRE(all->config_value("run_name"));
+  CHECK(*all->config_value("run_name") == "tab\there \"quoted\" caf\xc3\xa9 \xf0\x9f\x98\x80");
+  CHECK(all->model.n_head == 8);
+  CHECK(all->epoch.size() == 2);  // the eval record's epoch at step 2 repeats the train record's: no resume
+  CHECK(all->diagnostics.repeated_steps == 0);
+  CHECK(all->grad_norm.at(2) == doctest::Approx(1.25));
+  CHECK(all->wall_time_s.at(1) == doctest::Approx(10.25));
+  CHECK(all->extra.size() == 1);
+  CHECK(all->lr_groups.size() == 1);
+  io::read_options lean;
+  lean.skip_columns = io::columns::epoch | io::columns::wall_time | io::columns::grad_norm | io::columns::extra |
+                      io::columns::lr_groups;
+  auto few = read_both(text, lean);
+  REQUIRE(few);
+  CHECK(few->train_loss.values == all->train_loss.values);
+  CHECK(few->lr.values == all->lr.values);
+  CHECK(few->val_loss.values == all->val_loss.values);
+  CHECK(few->epoch.empty());
+  CHECK(few->grad_norm.empty());
+  CHECK(few->wall_time_s.empty());
+  CHECK(few->extra.empty());
+  CHECK(few->lr_groups.empty());
+  CHECK(*few->config_value("run_name") == *all->config_value("run_name"));  // config keeps every field
+  CHECK(few->model.dropout == doctest::Approx(0.1));
+}
+
 TEST_CASE("jsonl: an explicit key mapping overrides detection") {
   const std::string text = "{\"it\": 1, \"objective\": 5.0, \"loss\": 99}\n"
                            "{\"it\": 2, \"objective\": 4.0, \"loss\": 98}\n"
@@ -234,17 +269,62 @@ TEST_CASE("jsonl: a bad line in the middle of a large block costs only itself") 
     CHECK(r->diagnostics.issues[1].line == n + 1);
     CHECK(r->train_loss.at(n + 1) == doctest::Approx(0.5));
   }
+  SUBCASE("the last line of a block, where stage 1 would drop an incomplete document") {
+    std::string text = many_lines(n, 0, "");
+    const std::size_t nl = text.rfind('\n', (std::size_t(1) << 20) - 1);  // end of the first 1 MiB block
+    const std::size_t start = text.rfind('\n', nl - 1) + 1;
+    std::string broken = R"({"step": 1, "loss": [1)";
+    broken.resize(nl - start, ' ');
+    text.replace(start, nl - start, broken);
+    const auto line = static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<long>(start), '\n')) + 1;
+    std::string tail_broken = text + R"({"step": 0, "a": 4 2.3})" "\n";  // and the file's last line
+    auto r = read_both(tail_broken);
+    REQUIRE(r);
+    CHECK(r->diagnostics.records == n - 1);
+    CHECK(r->diagnostics.skipped_records == 2);
+    REQUIRE(r->diagnostics.issues.size() == 2);
+    CHECK(r->diagnostics.issues[0].line == line);
+    CHECK(r->diagnostics.issues[1].line == n + 1);
+    CHECK_FALSE(r->diagnostics.truncated_last_line);
+    CHECK(r->train_loss.at(static_cast<std::int64_t>(line) + 1).has_value());
+  }
+  SUBCASE("an object broken over two lines is two bad lines, read in a stream or alone") {
+    const std::string text = step_line(1, 2.0) + "{\"step\": 2,\n \"loss\": 1.9}\n" + step_line(3, 1.8);
+    for (const std::string& t : {text, "\xff\n" + text}) {
+      auto r = read_both(t);
+      REQUIRE(r);
+      CHECK(r->train_loss.steps == std::vector<std::int64_t>{1, 3});
+      CHECK(r->diagnostics.skipped_records == (t == text ? 2u : 3u));
+    }
+  }
+  SUBCASE("a broken line before a block's cut last line: the lines between are read") {
+    std::string text = many_lines(10, 5, "{]") + R"({"step": 11, "a": 4 2.3})" "\n";
+    auto r = read_both(text);
+    REQUIRE(r);
+    CHECK(r->diagnostics.records == 9);
+    CHECK(r->diagnostics.skipped_records == 2);
+    CHECK(r->train_loss.steps == std::vector<std::int64_t>{1, 2, 3, 4, 6, 7, 8, 9, 10});
+  }
   SUBCASE("a broken line, a lone brace, two objects on one line") {
     std::string text = many_lines(1000, 500, "{]");
     text += "{\n" + step_line(1001, 0.5) + R"({"step": 1002, "loss": 0.4}{"step": 1003, "loss": 0.3})" "\n";
     auto r = read_both(text);
     REQUIRE(r);
-    CHECK(r->diagnostics.skipped_records == 2);
-    REQUIRE(r->diagnostics.issues.size() == 2);
+    REQUIRE(r->diagnostics.issues.size() == 3);
     CHECK(r->diagnostics.issues[0].line == 500);
     CHECK(r->diagnostics.issues[1].line == 1001);
     CHECK(r->train_loss.at(1001) == doctest::Approx(0.5));
-    CHECK(r->train_loss.at(1003) == doctest::Approx(0.3));
+    // a line holding two objects is a bad line: neither is taken for the other's record
+    CHECK_FALSE(r->train_loss.at(1002).has_value());
+    CHECK_FALSE(r->train_loss.at(1003).has_value());
+    CHECK(r->diagnostics.skipped_records == 3);
+    CHECK(r->diagnostics.issues[2].line == 1003);
+    // the same when the block is read line by line (a bad UTF-8 line fails the whole batch)
+    auto l = read_both("\xff\n" + text);
+    REQUIRE(l);
+    CHECK(l->diagnostics.skipped_records == 4);
+    CHECK(l->diagnostics.records == r->diagnostics.records);
+    CHECK(l->train_loss.values == r->train_loss.values);
   }
 }
 

@@ -51,6 +51,7 @@ namespace detail {
 
 /** Collects records into a run through run_builder. */
 struct jsonl_run_sink {
+  static constexpr bool needs_line = false;  // the builder does not use record.line: lines are counted lazily
   run_builder builder;
   bool emit(const record& r) {
     builder.add(r);
@@ -63,6 +64,7 @@ struct jsonl_run_sink {
 /** Hands records to a user callback; counts what the builder would count. */
 template <class OnRecord>
 struct jsonl_callback_sink {
+  static constexpr bool needs_line = true;
   OnRecord& on_record;
   read_diagnostics diag;
   model_shape shape;
@@ -91,9 +93,10 @@ inline bool has_bom(const char* p, std::size_t n) noexcept {
          static_cast<unsigned char>(p[2]) == 0xBF;
 }
 
-/// Reads a padded in-memory input in line-aligned blocks (no copy).
-template <class Sink>
-void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data, std::size_t size) {
+/// Reads a padded in-memory input in line-aligned blocks (no copy); `on_block(bytes_done)` after each.
+template <class Sink, class OnBlock>
+void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data, std::size_t size,
+                        OnBlock&& on_block, std::size_t block = jsonl_block_size) {
   std::size_t start = 0;
   if (has_bom(data, size)) {
     sink.diagnostics().byte_order_mark = true;
@@ -103,9 +106,9 @@ void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data
     const char* b = data + start;
     const char* e = data + size;
     const char* nl = nullptr;
-    if (size - start > jsonl_block_size) {
-      nl = last_newline(b, b + jsonl_block_size);
-      if (!nl) nl = static_cast<const char*>(std::memchr(b + jsonl_block_size, '\n', size - start - jsonl_block_size));
+    if (size - start > block) {
+      nl = last_newline(b, b + block);
+      if (!nl) nl = static_cast<const char*>(std::memchr(b + block, '\n', size - start - block));
     } else {
       nl = last_newline(b, e);
     }
@@ -115,6 +118,7 @@ void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data
     }
     if (!parser.parse(b, nl + 1, start)) return;
     start = static_cast<std::size_t>(nl + 1 - data);
+    on_block(start);
   }
 }
 
@@ -125,9 +129,10 @@ void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data
  */
 template <class Sink, class OnBlock>
 result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink, std::FILE* f,
-                                         const std::string& path, OnBlock&& on_block) {
-  std::size_t cap = jsonl_block_size;
-  auto buf = std::make_unique<char[]>(cap + input_padding);
+                                         const std::string& path, OnBlock&& on_block,
+                                         std::size_t block = jsonl_block_size) {
+  std::size_t cap = block < 16 ? 16 : block;
+  std::unique_ptr<char[]> buf(new char[cap + input_padding]);  // not zeroed: filled before use
   std::size_t have = 0;
   std::uint64_t offset = 0;  // input offset of buf[0]
   bool eof = false, first = true;
@@ -141,7 +146,6 @@ result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink,
         eof = true;
       }
     }
-    std::memset(buf.get() + have, 0, input_padding);
     if (first) {
       first = false;
       if (has_bom(buf.get(), have)) {
@@ -151,6 +155,7 @@ result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink,
         offset = 3;
       }
     }
+    std::memset(buf.get() + have, 0, input_padding);
     const char* nl = last_newline(buf.get(), buf.get() + have);
     if (nl) {
       if (!parser.parse(buf.get(), nl + 1, offset)) return offset;
@@ -164,7 +169,7 @@ result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink,
       return offset + have;
     } else {  // a line longer than the buffer: grow it
       std::size_t next = cap * 2;
-      auto bigger = std::make_unique<char[]>(next + input_padding);
+      std::unique_ptr<char[]> bigger(new char[next + input_padding]);
       std::memcpy(bigger.get(), buf.get(), have);
       buf = std::move(bigger);
       cap = next;
@@ -244,8 +249,15 @@ inline result<run> read_jsonl(const detail::padded_input& input, const std::stri
   detail::jsonl_parser<detail::jsonl_run_sink> parser(sink, path, opts);
   const bool keep_extra = input.size <= max_extra_input_bytes;
   parser.keep_extra(keep_extra);
+  parser.persistent_input(true);
   if (!keep_extra) detail::note_extra_dropped(sink);
-  detail::parse_jsonl_buffer(parser, sink, input.data(), input.size);
+  bool reserved = false;
+  detail::parse_jsonl_buffer(parser, sink, input.data(), input.size, [&](std::uint64_t done) {
+    if (!reserved && input.size > 4 * detail::jsonl_block_size) {
+      reserved = true;
+      detail::reserve_from_sample(sink.builder.current(), done, input.size);
+    }
+  });
   auto ok = detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
                                   sink.builder.current().has_loss(), path);
   if (!ok) return unexpected(ok.error());

@@ -11,11 +11,13 @@
  */
 #include <simdjson.h>
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -83,6 +85,75 @@ inline bool number_in_text(std::string_view s, double& out) noexcept {
   return false;
 }
 
+inline void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+/// The text of a JSON string's raw content (RFC 8259 section 7); a malformed escape is kept as written.
+inline std::string unescape_json(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex4 = [&](std::size_t at, std::uint32_t& v) {
+    if (at + 4 > s.size()) return false;
+    v = 0;
+    for (std::size_t k = at; k < at + 4; ++k) {
+      const char c = s[k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else return false;
+    }
+    return true;
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out += s[i];
+      continue;
+    }
+    const char e = s[++i];
+    switch (e) {
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        std::uint32_t cp;
+        if (!hex4(i + 1, cp)) {
+          out += "\\u";
+          break;
+        }
+        i += 4;
+        std::uint32_t lo;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < s.size() && s[i + 1] == '\\' && s[i + 2] == 'u' &&
+            hex4(i + 3, lo) && lo >= 0xDC00 && lo < 0xE000) {
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          i += 6;
+        }
+        append_utf8(out, cp);
+        break;
+      }
+      default: out += e; break;  // \" \\ \/ and anything else: the character itself
+    }
+  }
+  return out;
+}
+
 /// Record kind from an explicit "type"/"kind" value, if it is one the reader knows.
 inline bool kind_from_text(std::string_view t, record_kind& k) noexcept {
   if (t == "train" || t == "training" || t == "train_step" || t == "step") k = record_kind::train;
@@ -105,6 +176,7 @@ inline bool as_integer(double d, std::int64_t& out) noexcept {
 
 /**
  * Reads JSONL into a sink. `Sink` provides:
+ *   static constexpr bool needs_line  // fill record.line (else 0; issues always carry lines)
  *   bool emit(const record&)          // false stops reading
  *   read_diagnostics& diagnostics()
  *   model_shape* model()              // where config records' model shape goes, or nullptr
@@ -114,7 +186,15 @@ template <class Sink>
 class jsonl_parser {
  public:
   jsonl_parser(Sink& sink, std::string path, const read_options& opts)
-      : sink_(sink), path_(std::move(path)), keys_(opts.keys), fail_on_bad_(opts.on_bad_record == bad_record_policy::fail) {}
+      : sink_(sink),
+        path_(std::move(path)),
+        keys_(opts.keys, opts.skip_columns),
+        fail_on_bad_(opts.on_bad_record == bad_record_policy::fail),
+        skip_columns_(opts.skip_columns) {}
+
+  /// The whole input stays in memory while it is read: lines are then counted only when a
+  /// number is needed (an issue), never block by block.
+  void persistent_input(bool persistent) noexcept { persistent_ = persistent; }
 
   /// Whether numeric fields without a role are read into record.extra (they cost time and memory).
   void keep_extra(bool keep) noexcept { keep_extra_ = keep; }
@@ -126,6 +206,7 @@ class jsonl_parser {
   bool parse(const char* b, const char* e, std::uint64_t offset) {
     base_ = b;
     base_offset_ = offset;
+    if (!persistent_ || !cursor_) cursor_ = b;
     const char* pos = b;
     while (pos < e && !stopped_) pos = parse_stream(pos, e);
     return !stopped_;
@@ -135,23 +216,23 @@ class jsonl_parser {
   bool parse_last_line(const char* b, const char* e, std::uint64_t offset) {
     base_ = b;
     base_offset_ = offset;
+    if (!persistent_ || !cursor_) cursor_ = b;
     if (!is_blank(b, e)) read_line(b, e, /*last=*/true);
     return !stopped_;
   }
 
   bool failed() const noexcept { return failure_.code != errc::none; }
   const error& failure() const noexcept { return failure_; }
-  std::size_t lines() const noexcept { return line_ - 1; }
 
  private:
   enum class status { ok, bad, stop };
 
+  /// A field of the record being read: its key and the raw token of its value.
   struct entry {
-    enum type_t : std::uint8_t { number, text, boolean, null, nested, bad_number, unparsed_number };
     const jsonl_key* key;
-    std::string_view token;  ///< raw value token (trailing blanks included), or unescaped string for text
-    double value;
-    type_t type;
+    std::string_view token;  ///< from the value's first byte to the next structural (trailing blanks kept)
+    double value;            ///< already parsed when `parsed`
+    bool parsed;
   };
 
   std::uint64_t offset_of(const char* p) const noexcept {
@@ -159,67 +240,85 @@ class jsonl_parser {
   }
 
   // One iterate_many pass from `pos`; returns where the next pass starts.
-  const char* parse_stream(const char* pos, const char* e) {
+  const char* parse_stream(const char* pos, const char* e, bool may_retry = true) {
     const std::size_t len = static_cast<std::size_t>(e - pos);
-    // A stable batch size keeps the parser's buffers; one batch per block, so no batch ever splits a line.
-    const std::size_t batch = len > jsonl_block_size ? len : jsonl_block_size;
+    // One batch per block, so no batch ever splits a line; a power of two keeps the parser's
+    // buffers from one block to the next (small inputs get small buffers).
+    const std::size_t batch = std::bit_ceil(len < 4096 ? std::size_t(4096) : len);
     simdjson::ondemand::document_stream stream;
     if (stream_parser_.iterate_many(pos, len, batch).get(stream)) return parse_one_by_one(pos, e);
 
-    const char* scan = pos;        // newlines before `scan` are counted in line_
-    const char* line_start = pos;  // start of line line_
-    const char* last_ok_line = nullptr;
-    std::size_t last_ok_line_no = 0;
-    for (auto it = stream.begin(); it != stream.end(); ++it) {
+    auto it = stream.begin();
+    // Nothing but blanks, or only an incomplete document (stage 1 reports EMPTY): read line by line.
+    if (!(it != stream.end())) return parse_one_by_one(pos, e);
+    // A stage-1 failure (bad UTF-8, unclosed string) fails the batch: no boundary can be trusted.
+    if ((*it).error()) return parse_one_by_one(pos, e);
+    // In its final batch, stage 1 silently drops an incomplete last document (and the document
+    // before the cut may then read past the batch). That is the block's last line: stream up to
+    // it, then read it alone.
+    if (const std::size_t cut = stream.truncated_bytes()) {
+      const char* cut_line = pos + (cut < len ? len - cut : 0);
+      while (cut_line > pos && cut_line[-1] != '\n') --cut_line;
+      if (!may_retry || cut_line == pos) return parse_one_by_one(pos, e);
+      // Each pass may stop early at a bad line and say where to go on: follow it to the cut.
+      for (const char* q = pos; q < cut_line && !stopped_;) q = parse_stream(q, cut_line, false);
+      return parse_one_by_one(cut_line, e);
+    }
+    const char* last_ok = nullptr;  // start of the last document read
+    for (; it != stream.end(); ++it) {
       const char* doc_start = pos + it.current_index();
       if (doc_start >= e) break;
-      while (scan < doc_start) {
-        auto* nl = static_cast<const char*>(std::memchr(scan, '\n', static_cast<std::size_t>(doc_start - scan)));
-        if (!nl) break;
-        ++line_;
-        scan = line_start = nl + 1;
-      }
-      scan = doc_start;
       simdjson::ondemand::document_reference doc;
       if ((*it).get(doc)) {
-        // Batch-level failure (stage 1): no document boundary can be trusted; re-read line by line.
-        if (!last_ok_line) return parse_one_by_one(line_start, e);
-        line_ = last_ok_line_no + 1;
-        return parse_one_by_one(next_line(last_ok_line, e), e);
+        // A stream error after good documents: re-read the rest line by line.
+        return parse_one_by_one(last_ok ? next_line(last_ok, e) : pos, e);
       }
-      status s = read_doc(doc, line_, offset_of(doc_start), e);
+      status s = read_doc(doc, doc_start, e);
       if (s == status::stop) return e;
       if (s == status::bad) {
-        if (line_start == last_ok_line) {  // a second document on a line already read
-          skip_record(line_, offset_of(doc_start), "", std::string("unreadable JSON after the first object: ") +
-                                                           bad_message_);
-          const char* next = next_line(line_start, e);
-          if (next[-1] == '\n') ++line_;
-          return next;
+        const char* ls = line_start_of(doc_start, pos);
+        const char* next = next_line(ls, e);
+        if (last_ok && line_start_of(last_ok, pos) == ls) {  // a second document on a line already read
+          skip_record(line_at(doc_start), offset_of(doc_start), "",
+                      "unreadable JSON after the first object: " + bad_message_);
+        } else {
+          read_line(ls, next, false);  // re-read this line alone: it reports the problem
         }
-        // Re-read this line alone (it reports the problem), then stream again after it.
-        const char* next = next_line(line_start, e);
-        read_line(line_start, next, false);
-        if (next[-1] == '\n') ++line_;
-        return next;
+        line_at(next);
+        return next;  // and stream again after it
       }
-      last_ok_line = line_start;
-      last_ok_line_no = line_;
+      last_ok = doc_start;
     }
-    line_ += count_newlines(scan, e);
+    if (!persistent_) line_at(e);  // the block's memory is about to be reused
     return e;
   }
 
-  // Re-reads [b, e) one line at a time; line_ is the number of the line at `b`.
+  // Re-reads [b, e) one line at a time; `b` starts a line.
   const char* parse_one_by_one(const char* b, const char* e) {
     const char* p = b;
     while (p < e && !stopped_) {
       const char* next = next_line(p, e);
       if (!is_blank(p, next)) read_line(p, next, false);
-      if (next[-1] == '\n') ++line_;
       p = next;
     }
+    if (!persistent_) line_at(e);  // the block's memory is about to be reused
     return e;
+  }
+
+  // Line numbers are counted lazily: (cursor_, line_) is a line start and its number, moved
+  // forward only when a number is needed (an issue, a callback's record.line) or a pass ends.
+  std::size_t line_at(const char* p) noexcept {
+    if (p <= cursor_) return line_;
+    if (std::size_t n = count_newlines(cursor_, p)) {
+      line_ += n;
+      cursor_ = line_start_of(p, cursor_);
+    }
+    return line_;
+  }
+
+  static const char* line_start_of(const char* p, const char* lower) noexcept {
+    while (p > lower && p[-1] != '\n') --p;
+    return p;
   }
 
   static const char* next_line(const char* p, const char* e) noexcept {
@@ -227,6 +326,7 @@ class jsonl_parser {
     return nl ? nl + 1 : e;
   }
 
+  // memchr is vectorised in every libc; a plain byte loop here was not (g++ 12 -O2).
   static std::size_t count_newlines(const char* b, const char* e) noexcept {
     std::size_t n = 0;
     while (b < e) {
@@ -244,11 +344,11 @@ class jsonl_parser {
     if (text.empty()) return;
     simdjson::ondemand::document doc;
     auto err = line_parser_.iterate(text.data(), text.size(), text.size() + input_padding).get(doc);
-    status s = err ? status::bad : read_doc(doc, line_, offset_of(b), b + text.size());
+    status s = err ? status::bad : read_doc(doc, b, b + text.size());
     if (err) bad_message_ = std::string("not valid JSON (") + simdjson::error_message(err) + ")";
     if (s == status::bad) {
       if (last) sink_.diagnostics().truncated_last_line = true;
-      skip_record(line_, offset_of(b), "",
+      skip_record(line_at(b), offset_of(b), "",
                   last ? "last line cut off or malformed, skipped: " + bad_message_ : bad_message_);
     }
   }
@@ -283,21 +383,61 @@ class jsonl_parser {
     return status::bad;
   }
 
-  // Reads one document: every field's key is classified (cached) and its value kept, then the
-  // record is classified, then the values are given their meaning for that kind.
+  // Reads one document in two steps. First every field's key is classified (cached) and its
+  // value's token noted, which is all ondemand has to look at; then the record is classified
+  // from its keys, and only the values that kind of record uses are parsed.
   template <class Doc>
-  status read_doc(Doc& doc, std::size_t line, std::uint64_t offset, const char* end) {
+  status read_doc(Doc& doc, const char* doc_start, const char* end) {
+    unsigned flags = 0;
+    if (status s = gather(doc, end, false, flags); s != status::ok) return s;
+    const record_kind kind = classify(flags);
+    if (kind == record_kind::config || kind == record_kind::summary) {
+      doc.rewind();  // rare records that keep every field as text: read again, keeping all
+      if (status s = gather(doc, end, true, flags); s != status::ok) return s;
+    }
+    // One line, one value: anything after it on the same line makes the line bad (in a stream
+    // the next document starts there; read alone, the line has more tokens).
+    // Checked from the next token (OUT_OF_BOUNDS: none, then from the end) back to this object's
+    // '}': only blanks between, and a newline if a token follows. Bytes that are no token (stray
+    // non-ASCII after the brace) are caught here too.
+    const char* next_token = nullptr;
+    const bool more = !doc.current_location().get(next_token);
+    if (more && next_token >= end) {
+      // ondemand ran past the batch's last token (stage 1 indexed less than the object, e.g. at
+      // stray control bytes) and took a byte after the batch for the closing brace.
+      bad_message_ = "malformed object (its closing brace was not found on the line)";
+      return status::bad;
+    }
+    const char* q = more ? next_token : end;
+    bool newline = false;
+    while (q > doc_start && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r' || q[-1] == '\n')) newline |= *--q == '\n';
+    if (q == doc_start || q[-1] != '}' || (more && !newline)) {
+      bad_message_ = "more than one JSON value on the line, or bytes after the object";
+      return status::bad;
+    }
+    // And the object is on one line: a stream would take an object broken over lines whole,
+    // a line read alone could not; the result must not depend on which way a line was read.
+    if (std::memchr(doc_start, '\n', static_cast<std::size_t>(q - doc_start))) [[unlikely]] {
+      bad_message_ = "object spans more than one line";
+      return status::bad;
+    }
+    return emit(kind, doc_start);
+  }
+
+  // Reads every field; keeps the (key, token) of those a train or eval record uses, or all of them.
+  template <class Doc>
+  status gather(Doc& doc, const char* end, bool all, unsigned& flags) {
     simdjson::ondemand::object obj;
     if (auto err = doc.get_object().get(obj))
       return bad(err, err == simdjson::INCORRECT_TYPE ? "not a JSON object" : "not valid JSON");
-    entries_.clear();
-    std::size_t pos = 0;
+    std::size_t pos = 0, n = 0;
     for (auto field_result : obj) {
-      simdjson::ondemand::field field;
-      if (auto err = std::move(field_result).get(field)) return bad(err, "not valid JSON");
+      if (auto err = field_result.error()) return bad(err, "not valid JSON");
+      // By reference: copying the field out of its result cost a store-forwarding stall per field.
+      simdjson::ondemand::field& field = field_result.value_unsafe();
       const char* raw = field.key().raw();
       const jsonl_key* key = keys_.by_position(pos, raw, end);
-      if (!key) {
+      if (!key) [[unlikely]] {
         key = keys_.find(pos, std::string_view(raw, raw_string_length(raw)), [&] {
           std::string_view u;
           if (field.unescaped_key().get(u)) return std::string(raw, raw_string_length(raw));
@@ -305,61 +445,84 @@ class jsonl_parser {
         });
       }
       ++pos;
-      simdjson::ondemand::value v = field.value();
-      std::string_view tok = v.raw_json_token();
-      if (tok.empty()) return bad(simdjson::TAPE_ERROR, "not valid JSON");
-      const bool numeric = key->kind == jsonl_key_kind::role || key->kind == jsonl_key_kind::lr_group ||
-                           key->kind == jsonl_key_kind::summary || keep_extra_;
-      entry en{key, tok, 0.0, entry::number};
-      switch (tok[0]) {
-        case '-':
-        case '0': case '1': case '2': case '3': case '4':
-        case '5': case '6': case '7': case '8': case '9':
-          if (!numeric) {
-            en.type = entry::unparsed_number;
-          } else if (v.get_double().get(en.value)) {
-            if (!non_finite_token(tok, en.value)) en.type = entry::bad_number;
-          }
-          break;
-        case 'N': case 'I':
-          if (!non_finite_token(tok, en.value)) return bad(simdjson::N_ATOM_ERROR, "not valid JSON");
-          break;
-        case '"': {
-          std::string_view s;
-          if (auto err = v.get_string().get(s)) return bad(err, "not valid JSON");
-          en.token = s;
-          en.type = entry::text;
-          if (key->kind == jsonl_key_kind::role || key->kind == jsonl_key_kind::lr_group) {
-            // Loggers that write numbers as strings: accept "1.5" and "nan", refuse "abc".
-            double d;
-            if (number_in_text(s, d) || parse_number_text(s, d)) {
-              en.value = d;
-              en.type = entry::number;
-            }
-          }
-          break;
-        }
-        case 't':
-          if (trim_right(tok) != "true") return bad(simdjson::T_ATOM_ERROR, "not valid JSON");
-          en.type = entry::boolean;
-          break;
-        case 'f':
-          if (trim_right(tok) != "false") return bad(simdjson::F_ATOM_ERROR, "not valid JSON");
-          en.type = entry::boolean;
-          break;
-        case 'n':
-          if (trim_right(tok) != "null") return bad(simdjson::N_ATOM_ERROR, "not valid JSON");
-          en.type = entry::null;
-          break;
-        case '{': case '[':
-          en.type = entry::nested;
-          break;
-        default:
-          return bad(simdjson::TAPE_ERROR, "not valid JSON");
-      }
-      entries_.push_back(en);
+      flags |= key->flags;
+      // A skipped value is never looked at: ondemand steps over it when the next field is asked for.
+      if (!all && (key->action == jsonl_action::skip || (key->action == jsonl_action::extra && !keep_extra_)))
+        continue;
+      simdjson::ondemand::value value = field.value();
+      std::string_view tok = value.raw_json_token();
+      // A missing value ("loss": ,) is not skipped over the same way in a stream and alone.
+      if (tok.empty() || tok[0] == ',' || tok[0] == '}' || tok[0] == ']' || tok[0] == ':') [[unlikely]]
+        return bad(simdjson::TAPE_ERROR, "not valid JSON");
+      if (n == entries_.size()) [[unlikely]] entries_.resize(n ? 2 * n : 64);
+      entry& en = entries_[n++];
+      en.key = key;
+      en.token = tok;
+      en.parsed = false;
+      if (!all && tok[0] >= '0' && tok[0] <= '9') en.parsed = !value.get_double().get(en.value);
     }
-    return emit(classify(), line, offset);
+    entry_count_ = n;
+    return status::ok;
+  }
+
+  // The record's kind, from the flags of its keys (and the value of an explicit "type"/"kind").
+  record_kind classify(unsigned flags) {
+    if (flags & jsonl_flag::type) {
+      for (std::size_t i = 0; i < entry_count_; ++i) {
+        const entry& en = entries_[i];
+        record_kind k;
+        if (en.key->kind == jsonl_key_kind::type && kind_from_text(string_value(en.token), k)) return k;
+      }
+    }
+    if (flags & jsonl_flag::summary) return record_kind::summary;
+    if (flags & jsonl_flag::val) return record_kind::eval;
+    if (((flags & jsonl_flag::model) && !(flags & jsonl_flag::loss)) || !(flags & jsonl_flag::metric))
+      return record_kind::config;
+    return record_kind::train;
+  }
+
+  // Text of a string token (unescaped when it has escapes), or the trimmed token of anything else.
+  std::string_view string_value(std::string_view tok) {
+    tok = trim_right(tok);
+    if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"') return tok;
+    std::string_view inner = tok.substr(1, tok.size() - 2);
+    if (inner.find('\\') == std::string_view::npos) return inner;
+    unescaped_used_ = true;
+    return unescaped_.emplace_back(unescape_json(inner));
+  }
+
+  enum class number_status { ok, null, not_a_number };
+
+  // A value as a number: JSON numbers, Python's NaN / Infinity / -Infinity, and numbers written as
+  // strings ("1.5", "nan"); null is an absent value.
+  number_status to_number(std::string_view tok, double& out) {
+    const char c = tok[0];
+    if ((c >= '0' && c <= '9') || c == '-') {
+      const char* b = tok.data();
+      const char* e = b + tok.size();
+      // Whole numbers (steps) by hand: the common case, and cheaper than a call. (An inline
+      // Clinger fast path for decimals measured slower than from_chars on 16-17 digit values.)
+      const char* p = b + (c == '-');
+      std::uint64_t v = 0;
+      const char* digits = p;
+      while (p < e && *p >= '0' && *p <= '9' && p - digits < 15) v = v * 10 + static_cast<unsigned>(*p++ - '0');
+      if (p > digits && (p == e || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') &&
+          trim_right(std::string_view(p, static_cast<std::size_t>(e - p))).empty()) {
+        out = c == '-' ? -static_cast<double>(v) : static_cast<double>(v);
+        return number_status::ok;
+      }
+      auto [end, ec] = std::from_chars(b, e, out);  // fast_float in libstdc++ 12
+      if (ec == std::errc() && trim_right(std::string_view(end, static_cast<std::size_t>(e - end))).empty())
+        return number_status::ok;
+      return non_finite_token(tok, out) ? number_status::ok : number_status::not_a_number;
+    }
+    if (c == 'N' || c == 'I') return non_finite_token(tok, out) ? number_status::ok : number_status::not_a_number;
+    if (c == 'n') return trim_right(tok) == "null" ? number_status::null : number_status::not_a_number;
+    if (c == '"') {
+      std::string_view s = string_value(tok);
+      return number_in_text(s, out) || parse_number_text(s, out) ? number_status::ok : number_status::not_a_number;
+    }
+    return number_status::not_a_number;
   }
 
   static bool parse_number_text(std::string_view s, double& out) noexcept {
@@ -372,93 +535,71 @@ class jsonl_parser {
     return true;
   }
 
-  // Decides the record's kind before any value is given a meaning.
-  record_kind classify() const noexcept {
-    bool summary = false, val = false, loss = false, metric = false, model = false;
-    for (const auto& en : entries_) {
-      const jsonl_key& k = *en.key;
-      if (k.kind == jsonl_key_kind::type && en.type == entry::text) {
-        record_kind explicit_kind;
-        if (kind_from_text(en.token, explicit_kind)) return explicit_kind;
-      }
-      summary |= k.kind == jsonl_key_kind::summary;
-      metric |= k.kind == jsonl_key_kind::lr_group;
-      if (k.kind != jsonl_key_kind::role) continue;
-      switch (k.role) {
-        case metric_role::val_loss: case metric_role::named_val_loss: val = loss = metric = true; break;
-        case metric_role::train_loss: loss = metric = true; break;
-        case metric_role::step: case metric_role::epoch: case metric_role::grad_norm: metric = true; break;
-        case metric_role::n_layer: case metric_role::n_head: case metric_role::n_embd:
-        case metric_role::block_size: case metric_role::dropout: model = true; break;
-        default: break;
-      }
-    }
-    // Check every field for "type" first: it may come after the keys that suggest otherwise.
-    if (summary) return record_kind::summary;
-    if (val) return record_kind::eval;
-    if ((model && !loss) || !metric) return record_kind::config;
-    return record_kind::train;
-  }
-
-  status emit(record_kind kind, std::size_t line, std::uint64_t offset) {
+  status emit(record_kind kind, const char* doc_start) {
     record r;
     r.kind = kind;
-    r.line = line;
-    r.byte_offset = offset;
+    if constexpr (Sink::needs_line) r.line = line_at(doc_start);
+    const std::uint64_t offset = r.byte_offset = offset_of(doc_start);
+    if (unescaped_used_) {  // a flag, not unescaped_.empty(): the deque's iterators are cold
+      unescaped_.clear();
+      unescaped_used_ = false;
+    }
     if (kind == record_kind::config || kind == record_kind::summary) {
       fields_.clear();
       model_shape* model = kind == record_kind::config ? sink_.model() : nullptr;
-      for (const auto& en : entries_) {
-        if (en.type == entry::nested) continue;
-        std::string_view text = en.type == entry::text ? en.token : trim_right(en.token);
-        fields_.emplace_back(std::string_view(en.key->name), text);
-        if (model && en.key->kind == jsonl_key_kind::role) set_model(*model, *en.key, en);
+      for (std::size_t i = 0; i < entry_count_; ++i) {
+        const entry& en = entries_[i];
+        if (en.token[0] == '{' || en.token[0] == '[') continue;  // scalars only
+        fields_.emplace_back(std::string_view(en.key->name), string_value(en.token));
+        if (model && (en.key->flags & jsonl_flag::model)) set_model(*model, *en.key, en.token);
       }
       r.fields = fields_;
     } else {
       named_.clear();
       groups_.clear();
       extra_.clear();
-      for (const auto& en : entries_) {
+      for (std::size_t i = 0; i < entry_count_; ++i) {
+        const entry& en = entries_[i];
         const jsonl_key& k = *en.key;
-        if (en.type == entry::null || k.kind == jsonl_key_kind::type) continue;
-        if (k.kind == jsonl_key_kind::role && k.role == metric_role::step && !r.step) {
-          // Without its step a record's values cannot be placed: the record is skipped, not misplaced.
-          std::int64_t s;
-          if (en.type != entry::number || !as_integer(en.value, s)) {
-            skip_record(line, offset, k.name,
-                        "step is not a whole number, record skipped: " +
-                            std::string(trim_right(en.token).substr(0, 40)));
+        jsonl_action action = k.action;
+        if (action == jsonl_action::skip || action == jsonl_action::type) continue;
+        if (action == jsonl_action::extra && !keep_extra_) continue;
+        double v = en.value;
+        const number_status ns = en.parsed ? number_status::ok : to_number(en.token, v);
+        if (ns != number_status::ok) [[unlikely]] {
+          if (action == jsonl_action::step && !r.step) {
+            // Without its step a record's values cannot be placed: skipped whole, not misplaced.
+            skip_record(line_at(doc_start), offset, k.name,
+                        "step is not a number, record skipped: " + std::string(trim_right(en.token).substr(0, 40)));
             return stopped_ ? status::stop : status::ok;
           }
-          r.step = s;
+          if (ns == number_status::not_a_number && action != jsonl_action::extra) value_issue(line_at(doc_start), offset, k.name, en);
           continue;
         }
-        if (en.type != entry::number) {
-          if (k.kind == jsonl_key_kind::role || k.kind == jsonl_key_kind::lr_group ||
-              (en.type == entry::bad_number && keep_extra_))
-            value_issue(line, offset, k.name, en);
-          continue;
-        }
-        const double v = en.value;
-        if (k.kind == jsonl_key_kind::lr_group) {
-          groups_.push_back({k.name, v});
-          continue;
-        }
-        if (k.kind == jsonl_key_kind::role) {
-          switch (k.role) {
-            case metric_role::step: break;  // a second step alias: kept as an extra
-            case metric_role::train_loss: if (!r.loss) { r.loss = v; continue; } break;
-            case metric_role::val_loss: if (!r.val_loss) { r.val_loss = v; continue; } break;
-            case metric_role::named_val_loss: named_.push_back({k.set_name, v}); continue;
-            case metric_role::lr: if (!r.lr) { r.lr = v; continue; } break;
-            case metric_role::epoch: if (!r.epoch) { r.epoch = v; continue; } break;
-            case metric_role::wall_time: if (!r.wall_time_s) { r.wall_time_s = v; continue; } break;
-            case metric_role::grad_norm: if (!r.grad_norm) { r.grad_norm = v; continue; } break;
-            default: break;
+        switch (action) {
+          case jsonl_action::step: {
+            if (r.step) break;
+            std::int64_t s;
+            if (!as_integer(v, s)) {
+              skip_record(line_at(doc_start), offset, k.name,
+                          "step is not a whole number, record skipped: " +
+                              std::string(trim_right(en.token).substr(0, 40)));
+              return stopped_ ? status::stop : status::ok;
+            }
+            r.step = s;
+            continue;
           }
+          case jsonl_action::loss: if (!r.loss) { r.loss = v; continue; } break;
+          case jsonl_action::val_loss: if (!r.val_loss) { r.val_loss = v; continue; } break;
+          case jsonl_action::named_val_loss: named_.push_back({k.set_name, v}); continue;
+          case jsonl_action::lr: if (!r.lr) { r.lr = v; continue; } break;
+          case jsonl_action::epoch: if (!r.epoch) { r.epoch = v; continue; } break;
+          case jsonl_action::wall_time: if (!r.wall_time_s) { r.wall_time_s = v; continue; } break;
+          case jsonl_action::grad_norm: if (!r.grad_norm) { r.grad_norm = v; continue; } break;
+          case jsonl_action::lr_group: groups_.push_back({k.name, v}); continue;
+          default: break;
         }
-        if (keep_extra_) extra_.push_back({k.name, v});  // a second alias of a role, or no role
+        if (keep_extra_ && !(skip_columns_ & columns::extra)) extra_.push_back({k.name, v});  // no role, or a 2nd alias
       }
       if (stopped_) return status::stop;
       r.named_val_losses = named_;
@@ -471,14 +612,15 @@ class jsonl_parser {
 
   void value_issue(std::size_t line, std::uint64_t offset, const std::string& field, const entry& en) {
     std::string shown(trim_right(en.token).substr(0, 40));
-    const char* what = en.type == entry::nested ? "value is an object or array, not a number; skipped: "
-                                                : "value is not a number, skipped: ";
+    const char c = en.token[0];
+    const char* what = (c == '{' || c == '[') ? "value is an object or array, not a number; skipped: "
+                                              : "value is not a number, skipped: ";
     skip_value(line, offset, field, what + shown);
   }
 
-  static void set_model(model_shape& m, const jsonl_key& k, const entry& en) {
-    if (en.type != entry::number) return;
-    const double v = en.value;
+  void set_model(model_shape& m, const jsonl_key& k, std::string_view tok) {
+    double v;
+    if (to_number(tok, v) != number_status::ok) return;
     std::int64_t i;
     switch (k.role) {
       case metric_role::n_layer: if (as_integer(v, i)) m.n_layer = i; break;
@@ -494,6 +636,7 @@ class jsonl_parser {
   std::string path_;
   jsonl_key_cache keys_;
   bool fail_on_bad_ = false;
+  unsigned skip_columns_ = 0;
   bool keep_extra_ = true;
   bool stopped_ = false;
   error failure_;
@@ -503,9 +646,14 @@ class jsonl_parser {
   simdjson::ondemand::parser line_parser_;
   const char* base_ = nullptr;
   std::uint64_t base_offset_ = 0;
-  std::size_t line_ = 1;  // 1-based number of the line being read
+  bool persistent_ = false;
+  std::size_t line_ = 1;       // 1-based number of the line at cursor_
+  const char* cursor_ = nullptr;
 
   std::vector<entry> entries_;
+  std::size_t entry_count_ = 0;
+  std::deque<std::string> unescaped_;  // a deque: views into earlier strings survive a push
+  bool unescaped_used_ = false;
   std::vector<text_field> fields_;
   std::vector<named_value> named_, groups_, extra_;
 };

@@ -1,0 +1,213 @@
+// JSONL reader throughput and memory, against a plain simdjson program in the same run.
+//
+//   bench_jsonl_read [--mb N] [--repeat R]         in memory: reader vs baseline, single-threaded
+//   bench_jsonl_read --file PATH [--mb N]          writes a seed-shaped log of N MB to PATH, reads it in
+//                                                  child processes (reader, baseline), reports time and
+//                                                  peak RSS of each, then deletes PATH
+//
+// Baseline: what a person would write with simdjson alone: load the whole input, iterate_many,
+// pick step / loss / lr / val_loss by key into vectors (reserved ahead like the reader).
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "seed_log_generator.hpp"
+#include "trainscope/io/jsonl.hpp"
+
+using namespace trainscope;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct baseline_columns {
+  std::vector<std::int64_t> step, val_step;
+  std::vector<double> loss, lr, val_loss;
+};
+
+// Returns records seen, or 0 on error.
+std::size_t baseline_read(const char* data, std::size_t size, baseline_columns& c) {
+  simdjson::ondemand::parser parser;
+#ifdef SIMDJSON_THREADS_ENABLED
+  parser.threaded = false;  // single-threaded, like the reader
+#endif
+  c = {};
+  const std::size_t guess = size / 150;
+  c.step.reserve(guess), c.loss.reserve(guess), c.lr.reserve(guess);
+  simdjson::ondemand::document_stream stream;
+  if (parser.iterate_many(data, size, simdjson::dom::DEFAULT_BATCH_SIZE).get(stream)) return 0;
+  std::size_t n = 0;
+  for (auto doc_result : stream) {
+    simdjson::ondemand::document_reference doc;
+    if (std::move(doc_result).get(doc)) return 0;
+    simdjson::ondemand::object obj;
+    if (doc.get_object().get(obj)) return 0;
+    std::int64_t step = -1;
+    double loss = NAN, lr = NAN, val = NAN;
+    for (auto field_result : obj) {
+      simdjson::ondemand::field f;
+      if (std::move(field_result).get(f)) return 0;
+      auto key = f.key();
+      if (key == "step") {
+        if (f.value().get_int64().get(step)) return 0;
+      } else if (key == "loss") {
+        if (f.value().get_double().get(loss)) return 0;
+      } else if (key == "lr") {
+        if (f.value().get_double().get(lr)) return 0;
+      } else if (key == "val_loss") {
+        if (f.value().get_double().get(val)) return 0;
+      }
+    }
+    ++n;
+    if (!std::isnan(val)) {
+      c.val_step.push_back(step);
+      c.val_loss.push_back(val);
+    } else if (!std::isnan(loss)) {
+      c.step.push_back(step);
+      c.loss.push_back(loss);
+      c.lr.push_back(lr);
+    }
+  }
+  return n;
+}
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+long peak_rss_children_kib() {
+  rusage ru{};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  return ru.ru_maxrss;
+}
+
+int in_memory(std::uint64_t mb, int repeat) {
+  bench::seed_log_options o;
+  o.steps = bench::seed_log_steps_for_bytes(mb << 20);
+  const std::string text = bench::seed_log(o);
+  const auto input = io::detail::make_padded(text);
+  const double mib = static_cast<double>(text.size()) / (1 << 20);
+  std::printf("in memory: %.1f MiB, %llu steps, single-threaded, best of %d\n", mib,
+              static_cast<unsigned long long>(o.steps), repeat);
+
+  io::read_options same_columns;  // what the baseline reads: step, losses, lr
+  same_columns.skip_columns =
+      io::columns::epoch | io::columns::wall_time | io::columns::grad_norm | io::columns::lr_groups | io::columns::extra;
+  double best_base = 1e30, best_reader = 1e30, best_same = 1e30;
+  std::size_t base_records = 0, reader_records = 0, base_train = 0, reader_train = 0;
+  for (int i = 0; i < repeat; ++i) {  // interleaved, so drift on a shared machine hits both
+    baseline_columns c;
+    auto t0 = clock_type::now();
+    base_records = baseline_read(input.data(), input.size, c);
+    best_base = std::min(best_base, seconds_since(t0));
+    base_train = c.loss.size();
+
+    t0 = clock_type::now();
+    auto r = io::read_jsonl(input, "bench");
+    best_reader = std::min(best_reader, seconds_since(t0));
+    if (!r) {
+      std::fprintf(stderr, "reader failed: %s\n", to_string(r.error()).c_str());
+      return 1;
+    }
+    reader_records = r->diagnostics.records;
+    reader_train = r->train_loss.size();
+
+    t0 = clock_type::now();
+    auto same = io::read_jsonl(input, "bench", same_columns);
+    best_same = std::min(best_same, seconds_since(t0));
+    if (!same || same->train_loss.size() != reader_train || !same->epoch.empty()) {
+      std::fprintf(stderr, "reader with the baseline's columns failed\n");
+      return 1;
+    }
+  }
+  if (base_records != reader_records || base_train != reader_train) {
+    std::fprintf(stderr, "mismatch: baseline %zu records %zu train, reader %zu records %zu train\n", base_records,
+                 base_train, reader_records, reader_train);
+    return 1;
+  }
+  std::printf("  baseline (iterate_many, 4 columns)    %8.1f MiB/s\n", mib / best_base);
+  std::printf("  read_jsonl, baseline's columns        %8.1f MiB/s   ratio %.2f\n", mib / best_same,
+              best_base / best_same);
+  std::printf("  read_jsonl, all columns (6 + extra)   %8.1f MiB/s   ratio %.2f\n", mib / best_reader,
+              best_base / best_reader);
+  return 0;
+}
+
+template <class F>
+double run_child(const char* what, F&& f, long& rss_kib) {
+  const long before = peak_rss_children_kib();
+  std::fflush(stdout);  // or the child prints the parent's buffered lines again
+  auto t0 = clock_type::now();
+  pid_t pid = fork();
+  if (pid == 0) std::_Exit(f() ? 0 : 1);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const double s = seconds_since(t0);
+  rss_kib = peak_rss_children_kib();
+  if (rss_kib <= before) std::printf("  (%s: peak RSS not above an earlier child's; shown as the maximum so far)\n", what);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::printf("  %s failed\n", what);
+  return s;
+}
+
+int from_file(const std::string& path, std::uint64_t mb) {
+  bench::seed_log_options o;
+  o.steps = bench::seed_log_steps_for_bytes(mb << 20);
+  const std::uint64_t size = bench::write_seed_log(path, o);
+  if (!size) {
+    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+    return 1;
+  }
+  const double mib = static_cast<double>(size) / (1 << 20);
+  std::printf("file: %s, %.1f MiB, %llu steps\n", path.c_str(), mib, static_cast<unsigned long long>(o.steps));
+  long reader_rss = 0, base_rss = 0;
+  // The reader first: RUSAGE_CHILDREN keeps the maximum over children, so the smaller one goes first.
+  const double tr = run_child("read_jsonl_file", [&] {
+    auto r = io::read_jsonl_file(path);
+    if (r) std::printf("  reader: %zu records, %zu train steps, %zu val\n", r->diagnostics.records,
+                       r->train_loss.size(), r->val_loss.size());
+    std::fflush(stdout);
+    return r.has_value();
+  }, reader_rss);
+  const double tb = run_child("baseline", [&] {
+    simdjson::padded_string whole;
+    if (simdjson::padded_string::load(path).get(whole)) return false;
+    baseline_columns c;
+    std::size_t n = baseline_read(whole.data(), whole.size(), c);
+    std::printf("  baseline: %zu records\n", n);
+    std::fflush(stdout);
+    return n > 0;
+  }, base_rss);
+  std::remove(path.c_str());
+  std::printf("  read_jsonl_file: %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file\n", tr, mib / tr,
+              reader_rss / 1024.0, reader_rss / 1024.0 / mib);
+  std::printf("  baseline (whole file in memory): %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file\n", tb,
+              mib / tb, base_rss / 1024.0, base_rss / 1024.0 / mib);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t mb = 0;
+  int repeat = 5;
+  std::string file;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--mb" && i + 1 < argc) mb = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--repeat" && i + 1 < argc) repeat = std::atoi(argv[++i]);
+    else if (a == "--file" && i + 1 < argc) file = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: %s [--mb N] [--repeat R] [--file PATH]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (!file.empty()) return from_file(file, mb ? mb : 1024);
+  return in_memory(mb ? mb : 64, repeat < 1 ? 1 : repeat);
+}

@@ -33,12 +33,15 @@ struct spike {
  * Spikes of a curve. Points inside a spike do not enter the reference window, so a
  * spike does not hide the next one; a rise that never comes back is reported with
  * `recovered = false` (a level shift or a divergence, not a transient spike).
- * Non-finite points are skipped. O(n window).
+ * Non-finite points are skipped. O(n window) in the worst case; the window is kept sorted (one insert
+ * and one erase per point), so the median and MAD need no copy or selection per point.
  */
 inline std::vector<spike> find_spikes(std::span<const std::int64_t> steps, std::span<const double> values,
                                       const spike_options& opts = {}) {
   std::vector<spike> out;
-  std::vector<double> ring(std::max<std::size_t>(opts.window, 1)), scratch;
+  std::vector<double> ring(std::max<std::size_t>(opts.window, 1));
+  detail::sorted_window sorted;  // the ring's values, in order
+  sorted.reserve(ring.size());
   std::size_t filled = 0, head = 0;
   const std::size_t n = std::min(steps.size(), values.size());
   for (std::size_t i = 0; i < n;) {
@@ -48,9 +51,9 @@ inline std::vector<spike> find_spikes(std::span<const std::int64_t> steps, std::
       continue;
     }
     if (filled >= opts.min_history) {
-      scratch.assign(ring.begin(), ring.begin() + static_cast<std::ptrdiff_t>(filled));
-      const double med = median(scratch);
-      const double scale = mad_sigma(scratch);
+      // the same values as median() and mad_sigma() of the ring's contents
+      const double med = sorted.median();
+      const double scale = mad_to_sigma * sorted.median_abs_deviation(med);
       const double threshold = std::max(med + opts.z * scale, med + opts.min_relative * std::abs(med));
       if (x > threshold && scale >= 0) {
         spike s;
@@ -78,7 +81,9 @@ inline std::vector<spike> find_spikes(std::span<const std::int64_t> steps, std::
         continue;
       }
     }
+    if (filled == ring.size()) sorted.erase(ring[head]);  // the oldest leaves
     ring[head] = x;
+    sorted.insert(x);
     head = (head + 1) % ring.size();
     filled = std::min(filled + 1, ring.size());
     ++i;

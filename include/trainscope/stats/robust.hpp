@@ -35,6 +35,64 @@ inline double mad_sigma(std::span<const double> values) {
   return mad_to_sigma * median(dev);
 }
 
+namespace detail {
+
+/**
+ * The finite values of a sliding window, kept sorted: insert and erase cost one binary search and one
+ * memmove (O(w), no allocation once reserved), the median is O(1) and the median absolute deviation
+ * O(w) without a copy. Both give exactly what median() and mad_sigma() give over the same values
+ * (same order statistics, same arithmetic), so running filters can use it in place of a copy and
+ * nth_element per position.
+ */
+class sorted_window {
+ public:
+  void reserve(std::size_t n) { v_.reserve(n); }
+  std::size_t size() const noexcept { return v_.size(); }
+  bool empty() const noexcept { return v_.empty(); }
+  void insert(double x) { v_.insert(std::upper_bound(v_.begin(), v_.end(), x), x); }
+  /// Removes one value equal to `x` (bit for bit, so -0.0 and 0.0 stay apart); nothing if absent.
+  void erase(double x) {
+    auto it = std::lower_bound(v_.begin(), v_.end(), x);
+    for (; it != v_.end() && *it == x; ++it)
+      if (std::signbit(*it) == std::signbit(x)) {
+        v_.erase(it);
+        return;
+      }
+  }
+  /// As median(): the middle value, or the mean of the two middle values (NaN when empty).
+  double median() const noexcept {
+    if (v_.empty()) return std::nan("");
+    const std::size_t k = v_.size() / 2;
+    double m = v_[k];
+    if (v_.size() % 2 == 0) m = 0.5 * (m + v_[k - 1]);
+    return m;
+  }
+  /// Median of |x - center| over the window (NaN when empty). The deviations of the values below
+  /// `center`, read downward, and of the others, read upward, are two sorted runs: merging them up
+  /// to the middle gives the order statistics median() would pick from the copied deviations.
+  double median_abs_deviation(double center) const noexcept {
+    const std::size_t n = v_.size();
+    if (n == 0) return std::nan("");
+    const std::size_t split = static_cast<std::size_t>(std::lower_bound(v_.begin(), v_.end(), center) - v_.begin());
+    std::size_t lo = split, hi = split;  // next below: v_[lo - 1]; next above: v_[hi]
+    const std::size_t k = n / 2;
+    double prev = 0, cur = 0;
+    for (std::size_t taken = 0; taken <= k; ++taken) {
+      const double below = lo > 0 ? std::abs(v_[lo - 1] - center) : INFINITY;
+      const double above = hi < n ? std::abs(v_[hi] - center) : INFINITY;
+      prev = cur;
+      if (hi >= n || (lo > 0 && below <= above)) cur = below, --lo;
+      else cur = above, ++hi;
+    }
+    return n % 2 == 0 ? 0.5 * (cur + prev) : cur;
+  }
+
+ private:
+  std::vector<double> v_;
+};
+
+}  // namespace detail
+
 /// Standard normal CDF.
 inline double normal_cdf(double x) noexcept { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
 

@@ -51,10 +51,12 @@ inline std::vector<spike> find_spikes(std::span<const std::int64_t> steps, std::
       continue;
     }
     if (filled >= opts.min_history) {
-      // the same values as median() and mad_sigma() of the ring's contents
+      // the same values as median() and mad_sigma() of the ring's contents; the threshold is at least
+      // med (1 + min_relative), so below that the MAD is not needed (nearly every point)
       const double med = sorted.median();
-      const double scale = mad_to_sigma * sorted.median_abs_deviation(med);
-      const double threshold = std::max(med + opts.z * scale, med + opts.min_relative * std::abs(med));
+      const double floor_threshold = med + opts.min_relative * std::abs(med);
+      const double scale = x > floor_threshold ? mad_to_sigma * sorted.median_abs_deviation(med) : 0.0;
+      const double threshold = std::max(med + opts.z * scale, floor_threshold);
       if (x > threshold && scale >= 0) {
         spike s;
         s.index = i;
@@ -81,9 +83,9 @@ inline std::vector<spike> find_spikes(std::span<const std::int64_t> steps, std::
         continue;
       }
     }
-    if (filled == ring.size()) sorted.erase(ring[head]);  // the oldest leaves
+    if (filled == ring.size()) sorted.replace(ring[head], x);  // the oldest leaves
+    else sorted.insert(x);
     ring[head] = x;
-    sorted.insert(x);
     head = (head + 1) % ring.size();
     filled = std::min(filled + 1, ring.size());
     ++i;

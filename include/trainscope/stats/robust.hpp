@@ -59,6 +59,21 @@ class sorted_window {
         return;
       }
   }
+  /// Erases one value equal to `old_value` (which must be present) and inserts `x`, moving only the
+  /// values between the two positions: a sliding window's step at half the cost of erase plus insert.
+  void replace(double old_value, double x) {
+    auto it = std::lower_bound(v_.begin(), v_.end(), old_value);
+    while (it != v_.end() && *it == old_value && std::signbit(*it) != std::signbit(old_value)) ++it;
+    if (it == v_.end() || *it != old_value) return insert(x);
+    auto pos = std::upper_bound(v_.begin(), v_.end(), x);
+    if (pos > it) {  // x goes above: shift (it, pos) down by one
+      std::move(it + 1, pos, it);
+      *(pos - 1) = x;
+    } else {  // x goes at or below: shift [pos, it) up by one
+      std::move_backward(pos, it, it + 1);
+      *pos = x;
+    }
+  }
   /// As median(): the middle value, or the mean of the two middle values (NaN when empty).
   double median() const noexcept {
     if (v_.empty()) return std::nan("");

@@ -117,9 +117,14 @@ inline std::vector<double> centered_median(std::span<const double> values, std::
   std::size_t added = 0;  // values[0, added) have entered the window
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t hi = std::min(n, i + half_width + 1);
+    const bool leaves = i > half_width && std::isfinite(values[i - half_width - 1]);
+    if (leaves && added < hi && std::isfinite(values[added])) {  // one in, one out: a single shift
+      window.replace(values[i - half_width - 1], values[added++]);
+    } else if (leaves) {
+      window.erase(values[i - half_width - 1]);
+    }
     for (; added < hi; ++added)
       if (std::isfinite(values[added])) window.insert(values[added]);
-    if (i > half_width && std::isfinite(values[i - half_width - 1])) window.erase(values[i - half_width - 1]);
     out[i] = window.median();
   }
   return out;

@@ -1,6 +1,7 @@
 #pragma once
 /** Median and median absolute deviation over finite values. */
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -59,20 +60,30 @@ class sorted_window {
         return;
       }
   }
-  /// Erases one value equal to `old_value` (which must be present) and inserts `x`, moving only the
-  /// values between the two positions: a sliding window's step at half the cost of erase plus insert.
-  void replace(double old_value, double x) {
-    auto it = std::lower_bound(v_.begin(), v_.end(), old_value);
-    while (it != v_.end() && *it == old_value && std::signbit(*it) != std::signbit(old_value)) ++it;
-    if (it == v_.end() || *it != old_value) return insert(x);
-    auto pos = std::upper_bound(v_.begin(), v_.end(), x);
-    if (pos > it) {  // x goes above: shift (it, pos) down by one
-      std::move(it + 1, pos, it);
-      *(pos - 1) = x;
-    } else {  // x goes at or below: shift [pos, it) up by one
-      std::move_backward(pos, it, it + 1);
-      *pos = x;
+  /// Erases one value equal to `old_value` (which must be present) and inserts `x`: a sliding window's
+  /// step. Finds the old value by a branch-free binary search (random data defeats branch prediction)
+  /// and moves `x` from there to its place one neighbour at a time, like insertion sort: the values
+  /// between the two positions move once, and nothing else is touched.
+  void replace(double old_value, double x) noexcept {
+    const std::size_t n = v_.size();
+    assert(n > 0 && "replace needs the old value in the window");
+    if (n == 0) return;
+    const double* base = v_.data();
+    for (std::size_t len = n; len > 1;) {  // first element not below old_value, branch-free
+      const std::size_t half = len / 2;
+      base = base[half - 1] < old_value ? base + half : base;
+      len -= half;
     }
+    std::size_t i = static_cast<std::size_t>(base - v_.data()) + (*base < old_value ? 1 : 0);
+    while (i < n && v_[i] == old_value && std::signbit(v_[i]) != std::signbit(old_value)) ++i;
+    assert(i < n && v_[i] == old_value && "replace needs the old value in the window");
+    if (i == n) return;
+    if (x > v_[i]) {
+      for (; i + 1 < n && v_[i + 1] < x; ++i) v_[i] = v_[i + 1];
+    } else {
+      for (; i > 0 && v_[i - 1] > x; --i) v_[i] = v_[i - 1];
+    }
+    v_[i] = x;
   }
   /// As median(): the middle value, or the mean of the two middle values (NaN when empty).
   double median() const noexcept {

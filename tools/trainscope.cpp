@@ -311,8 +311,28 @@ void print_text_summary(const report::analysis& a) {
   for (const auto& r : d.recommendations) std::cout << "advice:   " << r << "\n";
 }
 
+// A JSON Lines file is read in bounded blocks (io::read_jsonl_file) rather than loaded whole: the same run
+// (same parser), in a fraction of the memory. The format is detected from the file's head, as read_log does;
+// everything else (other formats, standard input, directories) goes through read_log.
+result<run> read_input_log(const cli_options& o) {
+  struct stat st {};
+  if (o.input == "-" || ::stat(o.input.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+    return io::read_log(o.input, o.format, o.read);
+  std::optional<io::log_format> format = o.format;
+  if (!format || *format == io::log_format::unknown) {
+    std::string head(io::detect_head_bytes, '\0');
+    std::FILE* f = std::fopen(o.input.c_str(), "rb");
+    if (!f) return io::read_log(o.input, o.format, o.read);  // read_log reports why
+    head.resize(std::fread(head.data(), 1, head.size(), f));
+    std::fclose(f);
+    format = io::detect_format(head);
+  }
+  if (*format == io::log_format::jsonl) return io::read_jsonl_file(o.input, o.read);
+  return io::read_log(o.input, format, o.read);
+}
+
 int run_command(const cli_options& o) {
-  auto read = io::read_log(o.input, o.format, o.read);
+  auto read = read_input_log(o);
   if (!read) {
     std::cerr << "trainscope: " << to_string(read.error()) << "\n";
     return exit_code_for(read.error().code);

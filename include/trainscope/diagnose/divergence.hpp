@@ -54,28 +54,33 @@ struct runaway_report {
 inline runaway_report find_runaway(std::span<const double> values, double factor = 2.0,
                                    double min_rise_fraction = 0.1, double recovery_factor = 1.5) {
   runaway_report r;
-  std::vector<double> finite;
-  std::vector<std::size_t> index;
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (std::isfinite(values[i])) {
-      finite.push_back(values[i]);
-      index.push_back(i);
-    }
+  // The finite points, with their index; all of them (the usual case) are viewed, not copied.
+  std::vector<double> own;
+  std::vector<std::size_t> own_index;
+  const auto all_finite = std::all_of(values.begin(), values.end(), [](double x) { return std::isfinite(x); });
+  if (!all_finite)
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (std::isfinite(values[i])) {
+        own.push_back(values[i]);
+        own_index.push_back(i);
+      }
+  const std::span<const double> finite = all_finite ? values : std::span<const double>(own);
+  auto index = [&](std::size_t k) { return all_finite ? k : own_index[k]; };
   const std::size_t n = finite.size();
   if (n < 8) return r;
   const std::size_t h = std::clamp<std::size_t>(n / 100, 2, 25);
   const auto smooth = centered_median(finite, h);
-  const double start = median(std::span<const double>(finite).first(std::min<std::size_t>(n, 2 * h + 1)));
+  const double start = median(finite.first(std::min<std::size_t>(n, 2 * h + 1)));
   double low = smooth[0];
   for (std::size_t i = 1; i < n; ++i) {
     if (smooth[i] >= factor * low && smooth[i] - low >= min_rise_fraction * std::abs(start) && low > 0) {
       r.level_before = low;
       for (std::size_t k = i > h ? i - h : 0; k <= i; ++k)
         if (finite[k] >= factor * low) {
-          r.first = index[k];
+          r.first = index(k);
           break;
         }
-      if (!r.first) r.first = index[i];
+      if (!r.first) r.first = index(i);
       r.peak = *std::max_element(smooth.begin() + static_cast<std::ptrdiff_t>(i), smooth.end());
       r.final_level = smooth.back();
       r.recovered = r.final_level < recovery_factor * low;

@@ -51,6 +51,12 @@ class sorted_window {
   std::size_t size() const noexcept { return v_.size(); }
   bool empty() const noexcept { return v_.empty(); }
   void insert(double x) { v_.insert(std::upper_bound(v_.begin(), v_.end(), x), x); }
+  /// Replaces the contents by [first, last), sorted: cheaper than many inserts when most values change.
+  template <class It>
+  void assign(It first, It last) {
+    v_.assign(first, last);
+    std::sort(v_.begin(), v_.end());
+  }
   /// Removes one value equal to `x` (bit for bit, so -0.0 and 0.0 stay apart); nothing if absent.
   void erase(double x) {
     auto it = std::lower_bound(v_.begin(), v_.end(), x);

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "trainscope/diagnose/divergence.hpp"
 #include "trainscope/diagnose/spikes.hpp"
 #include "trainscope/stats/robust.hpp"
 
@@ -98,4 +99,28 @@ TEST_CASE("find_spikes: the window-minimum shortcut and the lazy sorted window c
   }
   CHECK(compared == 32);
   CHECK(with_spikes >= 16);  // the comparison is not vacuous
+}
+
+TEST_CASE("find_runaway: the window bound skips the smoothing only where no rise can exist") {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  std::vector<double> healthy, diverging;
+  for (int i = 0; i < 20000; ++i) {
+    const double y = 2.0 + 3.0 * std::exp(-i / 3000.0);
+    healthy.push_back(y * (1 + 0.05 * noise(rng)));
+    // from point 15000 the loss climbs to 4x its level: a runaway that does not come back
+    diverging.push_back(y * (1 + 0.05 * noise(rng)) * (i < 15000 ? 1.0 : 1.0 + (i - 15000) / 1000.0));
+  }
+  const std::size_t h = 25;  // find_runaway's window for 20000 points (n / 100, at most 25)
+  CHECK(detail::runaway_impossible(healthy, h, 2.0));
+  CHECK_FALSE(find_runaway(healthy).first);
+  CHECK_FALSE(detail::runaway_impossible(diverging, h, 2.0));
+  const auto r = find_runaway(diverging);
+  REQUIRE(r.first);
+  // smoothed level near 2.0 x (1 + (i - 15000) / 1000) reaches 2 x 2.0 at about i = 16000
+  CHECK(*r.first > 15800);
+  CHECK(*r.first < 16100);
+  CHECK_FALSE(r.recovered);
+  // a factor of 1 cannot be ruled out by bounds: the smoothing runs
+  CHECK_FALSE(detail::runaway_impossible(healthy, h, 1.0));
 }

@@ -314,7 +314,9 @@ void print_text_summary(const report::analysis& a) {
 // A JSON Lines file is read in bounded blocks (io::read_jsonl_file) rather than loaded whole: the same run
 // (same parser), in a fraction of the memory. The format is detected from the file's head, as read_log does;
 // everything else (other formats, standard input, directories) goes through read_log.
-result<run> read_input_log(const cli_options& o) {
+result<run> read_input_log(cli_options o) {
+  // Numeric fields without a role (run::extra) enter no output: not keeping them saves their memory.
+  o.read.skip_columns |= io::columns::extra;
   struct stat st {};
   if (o.input == "-" || ::stat(o.input.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
     return io::read_log(o.input, o.format, o.read);

@@ -53,7 +53,8 @@ Options:
   --restart last|merge    a step counter that falls back to its start begins a new run: analyse the
                           last run (default), or merge the runs as a resume (later records win)
   --perplexity auto|on|off  show perplexity (auto: only when the log says the loss is per-token cross-entropy)
-  --threads N             parse with N threads where the reader supports it (default 1)
+  --threads N             parse with N threads where the reader supports it, and fit the schedule
+                          beside the diagnosis when N >= 2 (default 1; the output is the same)
   -o, --output DIR        report: folder to create and write report.md and figures into
   --no-png                report: SVG figures only
   --generated-at TEXT     report: a "Generated" line (left out by default, so reports are reproducible)
@@ -173,6 +174,7 @@ std::variant<cli_options, usage_error> parse_args(const std::vector<std::string_
       auto n = v ? parse_int(*v) : std::nullopt;
       if (!n || *n < 1 || *n > 256) return usage_error{"--threads takes a number from 1 to 256"};
       o.read.threads = static_cast<unsigned>(*n);
+      o.analyze.threads = static_cast<unsigned>(*n);
     } else if (a == "-o" || a == "--output") {
       auto v = value();
       if (!v) return usage_error{"-o needs a folder"};

@@ -1,6 +1,8 @@
 // Cost of the online monitor per training step and per checkpoint, and proof that it does
 // not allocate after construction (global operator new is replaced to count allocations).
 // Baseline in the same run: the same loop calling an empty function.
+//
+//   bench_monitor [--steps N]      N training steps (default 2 million), one checkpoint per 10 steps
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -8,6 +10,7 @@
 #include <cstdlib>
 #include <new>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "trainscope/diagnose/monitor.hpp"
@@ -56,8 +59,14 @@ double ns_per_call(std::size_t n, F&& f) {
 }
 }  // namespace
 
-int main() {
-  constexpr std::size_t steps = 2'000'000, checkpoints = 200'000;
+int main(int argc, char** argv) {
+  std::size_t steps = 2'000'000;
+  if (argc == 3 && std::string_view(argv[1]) == "--steps") steps = std::strtoull(argv[2], nullptr, 10);
+  if ((argc != 1 && argc != 3) || steps < 10) {
+    std::fprintf(stderr, "usage: %s [--steps N (at least 10)]\n", argv[0]);
+    return 64;
+  }
+  const std::size_t checkpoints = steps / 10;
   std::vector<double> loss(steps), val(checkpoints);
   std::mt19937_64 rng(1);
   std::normal_distribution<double> noise(0.0, 0.02);

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Times what users would otherwise run on the same log, against trainscope, in one run.
 
-usage: compare_tools.py LOG TRAINSCOPE_BINARY [BASELINE_BINARY]
+usage: compare_tools.py [--no-pandas] LOG TRAINSCOPE_BINARY [BASELINE_BINARY]
 
 Each contender runs as its own process (file in page cache after a warm-up read); wall time and peak
 resident memory come from wait4's rusage. Python's json and pandas are timed when installed
-(Debian: python3, python3-pandas). Prints a Markdown table with throughput, memory and ratios.
+(Debian: python3, python3-pandas; when this interpreter lacks pandas, /usr/bin/python3 is tried, as with a
+pyenv python first on PATH). --no-pandas skips it (it holds about 14 times the file in memory: mind a 1 GB
+log). Prints a Markdown table with throughput, memory and ratios.
 """
 import os
 import subprocess
@@ -49,16 +51,23 @@ def run(cmd):
     return elapsed, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
 
 
-def has_module(name):
-    return subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True).returncode == 0
+def python_with(name):
+    """An interpreter that can import `name`: this one, else the system's (Debian packages live there)."""
+    for exe in (sys.executable, "/usr/bin/python3"):
+        if os.path.exists(exe) and subprocess.run([exe, "-c", f"import {name}"], capture_output=True).returncode == 0:
+            return exe
+    return None
 
 
 def main():
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    no_pandas = "--no-pandas" in args
+    args = [a for a in args if a != "--no-pandas"]
+    if len(args) < 2:
         print(__doc__, file=sys.stderr)
         return 64
-    log, trainscope = sys.argv[1], sys.argv[2]
-    baseline = sys.argv[3] if len(sys.argv) > 3 else None
+    log, trainscope = args[0], args[1]
+    baseline = args[2] if len(args) > 2 else None
     size = os.path.getsize(log)
     with open(log, "rb") as f:  # warm the page cache
         while f.read(1 << 24):
@@ -68,9 +77,10 @@ def main():
     if baseline:
         contenders.append(("plain simdjson program (baseline)", [baseline, log]))
     contenders.append(("python3 json, per line", [sys.executable, "-c", PY_JSON, log]))
-    if has_module("pandas"):
-        contenders.append(("pandas read_json(lines=True)", [sys.executable, "-c", PANDAS, log]))
-    else:
+    pandas_python = None if no_pandas else python_with("pandas")
+    if pandas_python:
+        contenders.append(("pandas read_json(lines=True)", [pandas_python, "-c", PANDAS, log]))
+    elif not no_pandas:
         print("pandas not installed (apt-get install python3-pandas): skipped", file=sys.stderr)
     results = []
     for name, cmd in contenders:

@@ -53,6 +53,8 @@ Options:
   --restart last|merge    a step counter that falls back to its start begins a new run: analyse the
                           last run (default), or merge the runs as a resume (later records win)
   --perplexity auto|on|off  show perplexity (auto: only when the log says the loss is per-token cross-entropy)
+  --threads N             fit the schedule on a second thread beside the diagnosis when N >= 2
+                          (default 1; the output is the same)
   -o, --output DIR        report: folder to create and write report.md and figures into
   --no-png                report: SVG figures only
   --generated-at TEXT     report: a "Generated" line (left out by default, so reports are reproducible)
@@ -167,6 +169,12 @@ std::variant<cli_options, usage_error> parse_args(const std::vector<std::string_
       else if (v == "on") o.analyze.perplexity = report::perplexity_mode::on;
       else if (v == "off") o.analyze.perplexity = report::perplexity_mode::off;
       else return usage_error{"--perplexity takes auto, on or off"};
+    } else if (a == "--threads") {
+      auto v = value();
+      auto n = v ? parse_int(*v) : std::nullopt;
+      if (!n || *n < 1 || *n > 256) return usage_error{"--threads takes a number from 1 to 256"};
+      o.read.threads = static_cast<unsigned>(*n);
+      o.analyze.threads = static_cast<unsigned>(*n);
     } else if (a == "-o" || a == "--output") {
       auto v = value();
       if (!v) return usage_error{"-o needs a folder"};
@@ -305,8 +313,15 @@ void print_text_summary(const report::analysis& a) {
   for (const auto& r : d.recommendations) std::cout << "advice:   " << r << "\n";
 }
 
+// read_log streams JSON Lines files in bounded blocks; the CLI also leaves unread the numeric fields
+// without a role (run::extra), which enter no output.
+result<run> read_input_log(cli_options o) {
+  o.read.skip_columns |= io::columns::extra;
+  return io::read_log(o.input, o.format, o.read);
+}
+
 int run_command(const cli_options& o) {
-  auto read = io::read_log(o.input, o.format, o.read);
+  auto read = read_input_log(o);
   if (!read) {
     std::cerr << "trainscope: " << to_string(read.error()) << "\n";
     return exit_code_for(read.error().code);

@@ -41,22 +41,39 @@ inline std::string num(double v) { return fmt("%.4g", v); }
 inline std::string pct(double fraction) { return fmt("%.1f", 100.0 * fraction) + "%"; }
 inline std::string step_str(std::int64_t s) { return std::to_string(s); }
 
-/// Finite points of a series, with their index in the series.
+/// Finite points of a series, with their index in the series. A series without NaN/Inf (the usual
+/// case) is viewed, not copied: the per-step training loss of a long run is most of the memory.
 struct finite_curve {
-  std::vector<std::int64_t> steps;
-  std::vector<double> values;
-  std::vector<std::size_t> index;
+  std::span<const std::int64_t> steps;
+  std::span<const double> values;
   std::size_t size() const noexcept { return values.size(); }
+  std::size_t index(std::size_t k) const noexcept { return own_index.empty() ? k : own_index[k]; }
+  // storage when some points are not finite (moving the vectors keeps the spans valid)
+  std::vector<std::int64_t> own_steps;
+  std::vector<double> own_values;
+  std::vector<std::size_t> own_index;
 };
 
+/// Views `s` (which must outlive the result) or, when it has non-finite points, copies the finite ones.
 inline finite_curve finite_points(const series& s) {
   finite_curve c;
-  for (std::size_t i = 0; i < s.size(); ++i)
+  const std::size_t n = std::min(s.steps.size(), s.values.size());
+  std::size_t finite = 0;
+  for (std::size_t i = 0; i < n; ++i) finite += std::isfinite(s.values[i]) ? 1 : 0;
+  if (finite == n) {
+    c.steps = std::span<const std::int64_t>(s.steps.data(), n);
+    c.values = std::span<const double>(s.values.data(), n);
+    return c;
+  }
+  c.own_steps.reserve(finite), c.own_values.reserve(finite), c.own_index.reserve(finite);
+  for (std::size_t i = 0; i < n; ++i)
     if (std::isfinite(s.values[i])) {
-      c.steps.push_back(s.steps[i]);
-      c.values.push_back(s.values[i]);
-      c.index.push_back(i);
+      c.own_steps.push_back(s.steps[i]);
+      c.own_values.push_back(s.values[i]);
+      c.own_index.push_back(i);
     }
+  c.steps = c.own_steps;
+  c.values = c.own_values;
   return c;
 }
 
@@ -149,7 +166,7 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
   if (n >= 4 && n < 8) {
     // Few checkpoints: the neighbour residuals are dominated by the curve's bend, so
     // a decreasing curve's power-law residuals (which remove the bend) may be smaller.
-    std::vector<double> t(v.steps.begin(), v.steps.end()), y = v.values;
+    std::vector<double> t(v.steps.begin(), v.steps.end()), y(v.values.begin(), v.values.end());
     const double shift = v.steps.front() > 0 ? 0.0 : static_cast<double>(v.steps[1] - 2 * v.steps[0]);
     for (double& x : t) x += shift;
     power_law_options po;
@@ -637,7 +654,7 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
   double converged = best_level;
   if (d.verdict == verdict::under_trained && d.val_loss_at_2x) converged = std::min(converged, *d.val_loss_at_2x);
   for (std::size_t k = 0; k < n; ++k) {
-    auto& label = d.checkpoints[v.index[k]].label;
+    auto& label = d.checkpoints[v.index(k)].label;
     if (overfit && k > m) {
       const double rise_k = smooth[k] - best_level;
       const double z_k = sigma > 0 ? rise_k / (sigma * std::sqrt(1.0 / window_count(k) + 1.0 / window_count(m))) : 0.0;

@@ -1,6 +1,7 @@
 #pragma once
 /** Divergence: non-finite losses, or a runaway rise of the loss that does not come back. */
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +45,42 @@ struct runaway_report {
   bool recovered = false;
 };
 
+namespace detail {
+
+/**
+ * True when no point of find_runaway's smoothed curve can reach `factor` x its lowest earlier level, proven
+ * without the running median: a median lies within its window's minimum and maximum, so the smoothed
+ * value at i is at most the maximum of the window around i, and the lowest earlier level is at least the
+ * minimum of every raw point those earlier windows saw. O(n) with a monotonic deque; most healthy curves
+ * pass it and skip the O(n w) smoothing. False only means "look closer".
+ */
+inline bool runaway_impossible(std::span<const double> finite, std::size_t h, double factor) {
+  const std::size_t n = finite.size();
+  if (!(factor > 0) || n < 2) return false;
+  // indices of decreasing values, the window's maximum first; circular, a power of two above 2h + 1
+  std::vector<std::size_t> dq(std::bit_ceil(2 * h + 2));
+  const std::size_t mask = dq.size() - 1;
+  std::size_t head = 0, size = 0, added = 0, seen = 0;
+  auto at = [&](std::size_t k) -> std::size_t& { return dq[(head + k) & mask]; };
+  double earlier_min = INFINITY;  // minimum of finite[0, seen)
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t hi = std::min(n, i + h + 1), lo = i >= h ? i - h : 0;
+    for (; added < hi; ++added) {
+      while (size && finite[at(size - 1)] <= finite[added]) --size;
+      at(size++) = added;
+    }
+    while (at(0) < lo) head = (head + 1) & mask, --size;
+    if (i == 0) continue;  // the first point is the starting level, never a rise
+    // windows of the points before i reach up to index i - 1 + h
+    for (const std::size_t end = std::min(n, i + h); seen < end; ++seen) earlier_min = std::min(earlier_min, finite[seen]);
+    const double window_max = finite[at(0)];
+    if (!(earlier_min > 0 && window_max < 1e300 && window_max < factor * earlier_min)) return false;
+  }
+  return true;
+}
+
+}  // namespace detail
+
 /**
  * Looks for a smoothed loss rising to at least `factor` x its lowest earlier level,
  * by at least `min_rise_fraction` of the starting loss (so a loss near zero
@@ -54,28 +91,34 @@ struct runaway_report {
 inline runaway_report find_runaway(std::span<const double> values, double factor = 2.0,
                                    double min_rise_fraction = 0.1, double recovery_factor = 1.5) {
   runaway_report r;
-  std::vector<double> finite;
-  std::vector<std::size_t> index;
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (std::isfinite(values[i])) {
-      finite.push_back(values[i]);
-      index.push_back(i);
-    }
+  // The finite points, with their index; all of them (the usual case) are viewed, not copied.
+  std::vector<double> own;
+  std::vector<std::size_t> own_index;
+  const auto all_finite = std::all_of(values.begin(), values.end(), [](double x) { return std::isfinite(x); });
+  if (!all_finite)
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (std::isfinite(values[i])) {
+        own.push_back(values[i]);
+        own_index.push_back(i);
+      }
+  const std::span<const double> finite = all_finite ? values : std::span<const double>(own);
+  auto index = [&](std::size_t k) { return all_finite ? k : own_index[k]; };
   const std::size_t n = finite.size();
   if (n < 8) return r;
   const std::size_t h = std::clamp<std::size_t>(n / 100, 2, 25);
+  if (detail::runaway_impossible(finite, h, factor)) return r;
   const auto smooth = centered_median(finite, h);
-  const double start = median(std::span<const double>(finite).first(std::min<std::size_t>(n, 2 * h + 1)));
+  const double start = median(finite.first(std::min<std::size_t>(n, 2 * h + 1)));
   double low = smooth[0];
   for (std::size_t i = 1; i < n; ++i) {
     if (smooth[i] >= factor * low && smooth[i] - low >= min_rise_fraction * std::abs(start) && low > 0) {
       r.level_before = low;
       for (std::size_t k = i > h ? i - h : 0; k <= i; ++k)
         if (finite[k] >= factor * low) {
-          r.first = index[k];
+          r.first = index(k);
           break;
         }
-      if (!r.first) r.first = index[i];
+      if (!r.first) r.first = index(i);
       r.peak = *std::max_element(smooth.begin() + static_cast<std::ptrdiff_t>(i), smooth.end());
       r.final_level = smooth.back();
       r.recovered = r.final_level < recovery_factor * low;

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -93,6 +96,9 @@ struct analyze_options {
   perplexity_mode perplexity = perplexity_mode::automatic;
   diagnose_options diagnose;
   reconstruct_options schedule;
+  /// 2 or more: the schedule section is computed on a second thread while diagnose runs (same result;
+  /// without a thread, or when none can be started, everything runs on the caller's thread).
+  unsigned threads = 1;
 };
 
 namespace detail {
@@ -213,6 +219,63 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     a.other_val.push_back(std::move(o));
   }
 
+  // Schedule: fitted from the logged lr; the config, where it names one, is checked against the fit.
+  // It reads only `r` and writes only a.schedule, so it can run beside diagnose (which writes the rest).
+  auto schedule_part = [&] {
+    auto& sched = a.schedule;
+    if (auto name = r.config_value("lr_schedule")) sched.config_schedule = *name;
+    else if (auto hf = r.config_value("lr_scheduler_type")) sched.config_schedule = *hf;
+    if (r.lr.size() >= 2) {
+      auto fit = reconstruct_schedule(r.lr.step_view(), r.lr.view(), opts.schedule);
+      if (fit) {
+        sched.fitted = std::move(*fit);
+        sched.source = "fit";
+      } else {
+        sched.fit_error = fit.error().message;
+      }
+    } else {
+      sched.fit_error = r.lr.empty() ? "no learning rate in the log" : "only one learning-rate sample";
+    }
+    sched.config = schedule_from_config(r.config);
+    if (sched.config && r.lr.size() >= 2) sched.agreement = compare_schedule(*sched.config, r.lr.step_view(), r.lr.view());
+    if (!sched.fitted && sched.config) sched.source = "config";  // no logged lr: the config is all there is
+    for (const auto& g : r.lr_groups) {
+      schedule_section::group out;
+      out.name = g.name;
+      if (g.size() >= 2)
+        if (auto f = reconstruct_schedule(g.step_view(), g.view(), opts.schedule)) {
+          out.family = f->family;
+          out.peak_lr = f->param("peak_lr");
+          out.max_relative_error = f->max_relative_error;
+        }
+      sched.groups.push_back(std::move(out));
+    }
+    for (auto s : opts.lr_at_steps) {
+      if (sched.fitted) sched.lr_at.emplace_back(s, sched.fitted->lr(s));
+      else if (sched.config) sched.lr_at.emplace_back(s, lr_at(sched.config->model, static_cast<double>(s)));
+    }
+  };
+  std::exception_ptr schedule_failure;  // rethrown here, as it would be without the thread
+  std::thread schedule_thread;
+  if (opts.threads > 1 && r.lr.size() >= 2) {
+    try {
+      schedule_thread = std::thread([&] {
+        try {
+          schedule_part();
+        } catch (...) {
+          schedule_failure = std::current_exception();
+        }
+      });
+    } catch (const std::system_error&) {  // no thread to be had: run it below
+    }
+  }
+  struct join_on_exit {  // if diagnose throws (out of memory), the thread is joined, not left to terminate
+    std::thread& t;
+    ~join_on_exit() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{schedule_thread};
+
   a.diagnosis = diagnose(r, opts.diagnose);
 
   a.checkpoints.reserve(r.val_loss.size());
@@ -243,38 +306,11 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     if (xs.size() >= 3) a.gap = detail::fit_gap_trend(xs, gaps);
   }
 
-  // Schedule: fitted from the logged lr; the config, where it names one, is checked against the fit.
-  auto& sched = a.schedule;
-  if (auto name = r.config_value("lr_schedule")) sched.config_schedule = *name;
-  else if (auto hf = r.config_value("lr_scheduler_type")) sched.config_schedule = *hf;
-  if (r.lr.size() >= 2) {
-    auto fit = reconstruct_schedule(r.lr.step_view(), r.lr.view(), opts.schedule);
-    if (fit) {
-      sched.fitted = std::move(*fit);
-      sched.source = "fit";
-    } else {
-      sched.fit_error = fit.error().message;
-    }
+  if (schedule_thread.joinable()) {
+    schedule_thread.join();
+    if (schedule_failure) std::rethrow_exception(schedule_failure);
   } else {
-    sched.fit_error = r.lr.empty() ? "no learning rate in the log" : "only one learning-rate sample";
-  }
-  sched.config = schedule_from_config(r.config);
-  if (sched.config && r.lr.size() >= 2) sched.agreement = compare_schedule(*sched.config, r.lr.step_view(), r.lr.view());
-  if (!sched.fitted && sched.config) sched.source = "config";  // no logged lr: the config is all there is
-  for (const auto& g : r.lr_groups) {
-    schedule_section::group out;
-    out.name = g.name;
-    if (g.size() >= 2)
-      if (auto f = reconstruct_schedule(g.step_view(), g.view(), opts.schedule)) {
-        out.family = f->family;
-        out.peak_lr = f->param("peak_lr");
-        out.max_relative_error = f->max_relative_error;
-      }
-    sched.groups.push_back(std::move(out));
-  }
-  for (auto s : opts.lr_at_steps) {
-    if (sched.fitted) sched.lr_at.emplace_back(s, sched.fitted->lr(s));
-    else if (sched.config) sched.lr_at.emplace_back(s, lr_at(sched.config->model, static_cast<double>(s)));
+    schedule_part();
   }
   return a;
 }

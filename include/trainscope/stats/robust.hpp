@@ -1,6 +1,7 @@
 #pragma once
 /** Median and median absolute deviation over finite values. */
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -34,6 +35,95 @@ inline double mad_sigma(std::span<const double> values) {
     if (std::isfinite(x)) dev.push_back(std::abs(x - m));
   return mad_to_sigma * median(dev);
 }
+
+namespace detail {
+
+/**
+ * The finite values of a sliding window, kept sorted: insert and erase cost one binary search and one
+ * memmove (O(w), no allocation once reserved), the median is O(1) and the median absolute deviation
+ * O(w) without a copy. Both give exactly what median() and mad_sigma() give over the same values
+ * (same order statistics, same arithmetic), so running filters can use it in place of a copy and
+ * nth_element per position.
+ */
+class sorted_window {
+ public:
+  void reserve(std::size_t n) { v_.reserve(n); }
+  std::size_t size() const noexcept { return v_.size(); }
+  bool empty() const noexcept { return v_.empty(); }
+  void insert(double x) { v_.insert(std::upper_bound(v_.begin(), v_.end(), x), x); }
+  /// Replaces the contents by [first, last), sorted: cheaper than many inserts when most values change.
+  template <class It>
+  void assign(It first, It last) {
+    v_.assign(first, last);
+    std::sort(v_.begin(), v_.end());
+  }
+  /// Removes one value equal to `x` (bit for bit, so -0.0 and 0.0 stay apart); nothing if absent.
+  void erase(double x) {
+    auto it = std::lower_bound(v_.begin(), v_.end(), x);
+    for (; it != v_.end() && *it == x; ++it)
+      if (std::signbit(*it) == std::signbit(x)) {
+        v_.erase(it);
+        return;
+      }
+  }
+  /// Erases one value equal to `old_value` (which must be present) and inserts `x`: a sliding window's
+  /// step. Finds the old value by a branch-free binary search (random data defeats branch prediction)
+  /// and moves `x` from there to its place one neighbour at a time, like insertion sort: the values
+  /// between the two positions move once, and nothing else is touched.
+  void replace(double old_value, double x) noexcept {
+    const std::size_t n = v_.size();
+    assert(n > 0 && "replace needs the old value in the window");
+    if (n == 0) return;
+    const double* base = v_.data();
+    for (std::size_t len = n; len > 1;) {  // first element not below old_value, branch-free
+      const std::size_t half = len / 2;
+      base = base[half - 1] < old_value ? base + half : base;
+      len -= half;
+    }
+    std::size_t i = static_cast<std::size_t>(base - v_.data()) + (*base < old_value ? 1 : 0);
+    while (i < n && v_[i] == old_value && std::signbit(v_[i]) != std::signbit(old_value)) ++i;
+    assert(i < n && v_[i] == old_value && "replace needs the old value in the window");
+    if (i == n) return;
+    if (x > v_[i]) {
+      for (; i + 1 < n && v_[i + 1] < x; ++i) v_[i] = v_[i + 1];
+    } else {
+      for (; i > 0 && v_[i - 1] > x; --i) v_[i] = v_[i - 1];
+    }
+    v_[i] = x;
+  }
+  /// As median(): the middle value, or the mean of the two middle values (NaN when empty).
+  double median() const noexcept {
+    if (v_.empty()) return std::nan("");
+    const std::size_t k = v_.size() / 2;
+    double m = v_[k];
+    if (v_.size() % 2 == 0) m = 0.5 * (m + v_[k - 1]);
+    return m;
+  }
+  /// Median of |x - center| over the window (NaN when empty). The deviations of the values below
+  /// `center`, read downward, and of the others, read upward, are two sorted runs: merging them up
+  /// to the middle gives the order statistics median() would pick from the copied deviations.
+  double median_abs_deviation(double center) const noexcept {
+    const std::size_t n = v_.size();
+    if (n == 0) return std::nan("");
+    const std::size_t split = static_cast<std::size_t>(std::lower_bound(v_.begin(), v_.end(), center) - v_.begin());
+    std::size_t lo = split, hi = split;  // next below: v_[lo - 1]; next above: v_[hi]
+    const std::size_t k = n / 2;
+    double prev = 0, cur = 0;
+    for (std::size_t taken = 0; taken <= k; ++taken) {
+      const double below = lo > 0 ? std::abs(v_[lo - 1] - center) : INFINITY;
+      const double above = hi < n ? std::abs(v_[hi] - center) : INFINITY;
+      prev = cur;
+      if (hi >= n || (lo > 0 && below <= above)) cur = below, --lo;
+      else cur = above, ++hi;
+    }
+    return n % 2 == 0 ? 0.5 * (cur + prev) : cur;
+  }
+
+ private:
+  std::vector<double> v_;
+};
+
+}  // namespace detail
 
 /// Standard normal CDF.
 inline double normal_cdf(double x) noexcept { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }

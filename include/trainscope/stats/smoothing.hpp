@@ -8,6 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "trainscope/stats/robust.hpp"
+
 namespace trainscope::inline v1 {
 
 /**
@@ -105,26 +107,25 @@ inline std::vector<double> centered_mean(std::span<const double> values, std::si
   return out;
 }
 
-/// Centred moving median (robust to single outliers), shrunk at both ends. O(n w).
+/// Centred moving median (robust to single outliers), shrunk at both ends. O(n w) in the worst case,
+/// but each step only inserts and removes one value in a sorted window (one memmove), not a sort.
 inline std::vector<double> centered_median(std::span<const double> values, std::size_t half_width) {
   const std::size_t n = values.size();
-  std::vector<double> out(n), window;
+  std::vector<double> out(n);
+  detail::sorted_window window;
   window.reserve(2 * half_width + 1);
+  std::size_t added = 0;  // values[0, added) have entered the window
   for (std::size_t i = 0; i < n; ++i) {
-    window.clear();
-    const std::size_t lo = i >= half_width ? i - half_width : 0;
     const std::size_t hi = std::min(n, i + half_width + 1);
-    for (std::size_t j = lo; j < hi; ++j)
-      if (std::isfinite(values[j])) window.push_back(values[j]);
-    if (window.empty()) {
-      out[i] = std::nan("");
-      continue;
+    const bool leaves = i > half_width && std::isfinite(values[i - half_width - 1]);
+    if (leaves && added < hi && std::isfinite(values[added])) {  // one in, one out: a single shift
+      window.replace(values[i - half_width - 1], values[added++]);
+    } else if (leaves) {
+      window.erase(values[i - half_width - 1]);
     }
-    const auto mid = window.begin() + static_cast<std::ptrdiff_t>(window.size() / 2);
-    std::nth_element(window.begin(), mid, window.end());
-    double m = *mid;
-    if (window.size() % 2 == 0) m = 0.5 * (m + *std::max_element(window.begin(), mid));
-    out[i] = m;
+    for (; added < hi; ++added)
+      if (std::isfinite(values[added])) window.insert(values[added]);
+    out[i] = window.median();
   }
   return out;
 }

@@ -1,5 +1,5 @@
 // Writes the bundled sample log, examples/data/training_log.jsonl: a deterministic stand-in for the run the
-// seed report (/work/shared/seed, "Training Analysis Report") was generated from.
+// seed report (shared/seed beside the repository, "Training Analysis Report") was generated from.
 //
 //   usage: generate_sample_log OUTPUT.jsonl
 //

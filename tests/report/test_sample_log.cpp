@@ -1,5 +1,5 @@
 // The bundled sample log (examples/data/training_log.jsonl) is the run the seed report describes: these tests
-// check every fact the seed states (/work/shared/seed/README.md) and every printed cell of its checkpoint table.
+// check every fact the seed states (shared/seed/README.md beside the repository) and every printed cell of its checkpoint table.
 // The log is parsed with a tiny flat-object scanner so this test depends on no reader under test.
 #include <doctest/doctest.h>
 

@@ -4,24 +4,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "trainscope/io/detect.hpp"
+#include "fuzz_reader.hpp"
 #include "trainscope/io/csv.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace trainscope;
-  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  const auto in = io::detail::make_padded(bytes);
-  (void)io::detect_format(bytes);
-  io::read_options options;
-  auto r = io::read_csv_log(in, "fuzz", options);
-  if (r) {
-    // touch what a caller would read
-    volatile std::size_t n = r->train_loss.size() + r->val_loss.size() + r->diagnostics.issues.size();
-    (void)n;
-  } else if (r.error().code == errc::none) {
-    __builtin_trap();  // an error must say what went wrong
-  }
-  options.on_bad_record = io::bad_record_policy::fail;
-  (void)io::read_csv_log(in, "fuzz", options);
-  return 0;
+  return fuzz_one_reader(std::string_view(reinterpret_cast<const char*>(data), size),
+                         [](const auto& in, const auto& options) { return trainscope::io::read_csv_log(in, "fuzz", options); });
 }

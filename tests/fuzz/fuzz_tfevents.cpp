@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_reader.hpp"
 #include "trainscope/io/detail/crc32c.hpp"
 #include "trainscope/io/detect.hpp"
 #include "trainscope/io/tfevents.hpp"
@@ -45,17 +46,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (data[0] & 2u) framed.resize(framed.size() - std::min<std::size_t>(framed.size(), data[0] >> 2));  // cut
     bytes = framed;
   }
-  const auto in = io::detail::make_padded(bytes);
-  (void)io::detect_format(bytes);
-  io::read_options options;
-  auto r = io::read_tfevents(in, "fuzz", options);
-  if (r) {
-    volatile std::size_t n = r->train_loss.size() + r->val_loss.size() + r->diagnostics.issues.size();
-    (void)n;
-  } else if (r.error().code == errc::none) {
-    __builtin_trap();  // an error must say what went wrong
-  }
-  options.on_bad_record = io::bad_record_policy::fail;
-  (void)io::read_tfevents(in, "fuzz", options);
-  return 0;
+  return fuzz_one_reader(bytes, [](const auto& in, const auto& options) { return io::read_tfevents(in, "fuzz", options); });
 }

@@ -38,7 +38,7 @@ counts read_memory_blocks(std::string_view text, const io::read_options& opts, s
   io::detail::jsonl_run_sink sink{run_builder(source_info{"fuzz", "jsonl"})};
   io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "fuzz", opts);
   parser.persistent_input(true);
-  io::detail::parse_jsonl_buffer(parser, sink, in.data(), in.size, [](std::uint64_t) {}, block);
+  io::detail::parse_jsonl_buffer(parser, sink, in.data(), in.size, [](std::uint64_t) {}, UINT64_MAX, block);
   auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
                                       sink.builder.current().has_loss(), "fuzz");
   c.ok = static_cast<bool>(ok);
@@ -58,7 +58,7 @@ counts read_stream(std::string_view text, const io::read_options& opts, std::siz
   if (!f) return c;
   io::detail::jsonl_run_sink sink{run_builder(source_info{"fuzz", "jsonl"})};
   io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "fuzz", opts);
-  auto read = io::detail::parse_jsonl_stream(parser, sink, f, "fuzz", [](std::uint64_t) {}, block);
+  auto read = io::detail::parse_jsonl_stream(parser, sink, f, "fuzz", [](std::uint64_t) {}, UINT64_MAX, block);
   std::fclose(f);
   auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
                                       sink.builder.current().has_loss(), "fuzz");

@@ -606,3 +606,20 @@ TEST_CASE("jsonl real log: DETR per-epoch log with a restart") {
   CHECK(r->extra.size() == 89);
   CHECK(d.skipped_values == 0);
 }
+
+TEST_CASE("jsonl: a file that grows while it is read is read up to the size it had at open") {
+  // What read_jsonl_file does with the size from stat: bytes appended after that are not read.
+  const std::string at_open = "{\"step\":1,\"loss\":2.0}\n{\"step\":2,\"loss\":1.9}\n";
+  const std::string grown = at_open + "{\"step\":3,\"loss\":1.8}\n";
+  std::FILE* f = ::fmemopen(const_cast<char*>(grown.data()), grown.size(), "rb");
+  REQUIRE(f);
+  io::read_options opts;
+  io::detail::jsonl_run_sink sink{run_builder(source_info{"growing.jsonl", "jsonl"})};
+  io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "growing.jsonl", opts);
+  auto read = io::detail::parse_jsonl_stream(parser, sink, f, "growing.jsonl", [](std::uint64_t) {}, at_open.size());
+  std::fclose(f);
+  REQUIRE(read);
+  run r = std::move(sink.builder).finish();
+  CHECK(r.train_loss.steps == std::vector<std::int64_t>{1, 2});
+  CHECK(r.diagnostics.skipped_records == 0);
+}

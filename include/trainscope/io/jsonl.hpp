@@ -23,6 +23,7 @@
  * inputs up to `max_extra_input_bytes` (each costs 16 bytes per record); beyond that an issue says
  * they were dropped. The streaming reader always passes them.
  */
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -130,7 +131,7 @@ void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data
 template <class Sink, class OnBlock>
 result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink, std::FILE* f,
                                          const std::string& path, OnBlock&& on_block,
-                                         std::size_t block = jsonl_block_size) {
+                                         std::uint64_t limit = UINT64_MAX, std::size_t block = jsonl_block_size) {
   std::size_t cap = block < 16 ? 16 : block;
   std::unique_ptr<char[]> buf(new char[cap + input_padding]);  // not zeroed: filled before use
   std::size_t have = 0;
@@ -138,7 +139,14 @@ result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink,
   bool eof = false, first = true;
   for (;;) {
     while (have < cap && !eof) {
-      std::size_t got = std::fread(buf.get() + have, 1, cap - have, f);
+      // A file that grows while it is read is read up to the size it had at open (`limit`).
+      const std::uint64_t left = limit - std::min(limit, offset + have);
+      if (left == 0) {
+        eof = true;
+        break;
+      }
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap - have, left));
+      std::size_t got = std::fread(buf.get() + have, 1, want, f);
       have += got;
       if (got == 0) {
         if (std::ferror(f)) return unexpected(open_error(errc::io_error, path, "read error after " +
@@ -290,7 +298,7 @@ inline result<run> read_jsonl_file(const std::string& path, const read_options& 
       parser.keep_extra(false);
       detail::note_extra_dropped(sink);
     }
-  });
+  }, path == "-" ? UINT64_MAX : size);
   if (!read) return unexpected(read.error());
   auto ok = detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
                                   sink.builder.current().has_loss(), path);
@@ -316,7 +324,8 @@ result<read_diagnostics> for_each_jsonl_record(const std::string& path, OnRecord
   if (path != "-" && size == 0) return unexpected(detail::open_error(errc::empty_input, path, "empty file"));
   detail::jsonl_callback_sink<std::remove_reference_t<OnRecord>> sink{on_record, {}, {}, false};
   detail::jsonl_parser<decltype(sink)> parser(sink, path, opts);
-  auto read = detail::parse_jsonl_stream(parser, sink, f->get(), path, [](std::uint64_t) {});
+  auto read = detail::parse_jsonl_stream(parser, sink, f->get(), path, [](std::uint64_t) {},
+                                         path == "-" ? UINT64_MAX : size);
   if (!read) return unexpected(read.error());
   auto ok = detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diag, sink.saw_loss, path);
   if (!ok) return unexpected(ok.error());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "trainscope/io/csv.hpp"
 #include "trainscope/stats/fit/power_law_fit.hpp"
 #include "trainscope/trainscope.hpp"
 
@@ -14,21 +15,11 @@ using namespace trainscope;
 
 namespace {
 
-// Keras CSVLogger: epoch,acc,loss,val_acc,val_loss. Trivial enough to read here; the real reader lives in io/.
+// Keras CSVLogger logs, through the library's own reader.
 run read_keras_csv(const std::string& path) {
-  run r;
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::string f[5];
-    for (auto& x : f) std::getline(ss, x, ',');
-    const auto epoch = std::stoll(f[0]);
-    r.checkpoint_train_loss.put(epoch, std::stod(f[2]));
-    r.val_loss.put(epoch, std::stod(f[4]));
-  }
-  return r;
+  auto r = io::read_csv_log(io::detail::read_input(path).value(), path);
+  REQUIRE(r);
+  return std::move(*r);
 }
 
 // The seed report's checkpoint table: step,epoch,train_loss,val_loss,...

@@ -14,6 +14,7 @@
 #include "trainscope/core/run.hpp"
 #include "trainscope/diagnose.hpp"
 #include "trainscope/schedule.hpp"
+#include "trainscope/stats/trend.hpp"
 
 namespace trainscope::inline v1::report {
 
@@ -117,33 +118,19 @@ inline std::optional<double> finite_or_empty(double v) {
   return std::nullopt;
 }
 
-// Ordinary least squares of y on x with the slope's standard error (textbook formulas).
+// Least-squares line of the gap against step (stats/trend.hpp), with the slope's standard error from its residuals.
 inline gap_trend fit_gap_trend(const std::vector<double>& x, const std::vector<double>& y) {
   gap_trend g;
   g.points = x.size();
-  const double n = static_cast<double>(x.size());
-  double mx = 0, my = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) mx += x[i], my += y[i];
-  mx /= n, my /= n;
-  double sxx = 0, sxy = 0;
-  g.min_gap = y.front(), g.max_gap = y.front();
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    sxx += (x[i] - mx) * (x[i] - mx);
-    sxy += (x[i] - mx) * (y[i] - my);
-    g.min_gap = std::min(g.min_gap, y[i]);
-    g.max_gap = std::max(g.max_gap, y[i]);
-  }
-  if (sxx <= 0 || x.size() < 3) return g;
-  const double slope = sxy / sxx, intercept = my - slope * mx;
-  double sse = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    double r = y[i] - (intercept + slope * x[i]);
-    sse += r * r;
-  }
-  const double se = std::sqrt(sse / (n - 2) / sxx);
-  g.slope_per_1k_steps = slope * 1000;
+  g.min_gap = *std::min_element(y.begin(), y.end());
+  g.max_gap = *std::max_element(y.begin(), y.end());
+  running_gradient line;
+  for (std::size_t i = 0; i < x.size(); ++i) line.add(x[i], y[i]);
+  const double se = line.standard_error();
+  if (x.size() < 3 || !std::isfinite(se)) return g;
+  g.slope_per_1k_steps = line.slope() * 1000;
   g.standard_error = se * 1000;
-  g.t_statistic = se > 0 ? slope / se : 0;
+  g.t_statistic = se > 0 ? line.slope() / se : 0;
   return g;
 }
 

@@ -63,6 +63,12 @@ if diff -q "$tmp/rep/report.md" "$src/docs/sample-report/report.md" >/dev/null; 
 expect 0 "check passes" -- "$bin" check "$sample" --fail-on overfitting,diverged
 expect 1 "check fails on its verdict" -- "$bin" check "$sample" --fail-on well_fit,under_trained
 
+# a file name that is not UTF-8 still gives a valid JSON document
+odd="$tmp/run-$(printf '\377').jsonl"
+cp "$sample" "$odd"
+expect 0 "a non-UTF-8 file name" -- "$bin" analyze "$odd" --json
+stdout_is_json "a non-UTF-8 file name"
+
 # bad input: clear message naming file and line, the right exit code
 printf '{"step":1,"loss":2.0}\n{"step":2,"loss":1.9\n{"step":3,"loss":1.8}\n' >"$tmp/malformed.jsonl"
 expect 0 "a malformed line is skipped" -- "$bin" analyze "$tmp/malformed.jsonl" --json

@@ -109,9 +109,35 @@ class json_writer {
     out_ += '\n';
     out_.append(static_cast<std::size_t>(depth_ * indent_), ' ');
   }
+  // Length of the valid UTF-8 sequence starting at s[i] (1-4), or 0 when the bytes there are not one.
+  static std::size_t utf8_length(std::string_view s, std::size_t i) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const unsigned char c = b(0);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((b(k) & 0xC0) != 0x80) return 0;
+    if (n == 2 && c < 0xC2) return 0;                                       // overlong
+    if (n == 3 && ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) >= 0xA0))) return 0;  // overlong, surrogate
+    if (n == 4 && ((c == 0xF0 && b(1) < 0x90) || c > 0xF4 || (c == 0xF4 && b(1) >= 0x90))) return 0;
+    return n;
+  }
+
   void write_string(std::string_view s) {
     out_ += '"';
-    for (unsigned char c : s) {
+    for (std::size_t i = 0; i < s.size();) {
+      const std::size_t n = utf8_length(s, i);
+      if (n == 0) {  // bytes from a damaged log or an odd file name: JSON must stay valid UTF-8
+        out_ += "\xEF\xBF\xBD";  // U+FFFD
+        ++i;
+        continue;
+      }
+      if (n > 1) {
+        out_.append(s.substr(i, n));
+        i += n;
+        continue;
+      }
+      const unsigned char c = static_cast<unsigned char>(s[i++]);
       switch (c) {
         case '"': out_ += "\\\""; break;
         case '\\': out_ += "\\\\"; break;
@@ -125,7 +151,7 @@ class json_writer {
             out_ += hex[c >> 4];
             out_ += hex[c & 15];
           } else {
-            out_ += static_cast<char>(c);  // UTF-8 passes through; invalid bytes were replaced by the caller
+            out_ += static_cast<char>(c);
           }
       }
     }

@@ -2,6 +2,7 @@
 // a Markdown report with figures, or a pass/fail check for scripts.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -53,8 +55,9 @@ Options:
   --restart last|merge    a step counter that falls back to its start begins a new run: analyse the
                           last run (default), or merge the runs as a resume (later records win)
   --perplexity auto|on|off  show perplexity (auto: only when the log says the loss is per-token cross-entropy)
-  --threads N             fit the schedule on a second thread beside the diagnosis when N >= 2
-                          (default 1; the output is the same)
+  --threads N             threads for reading and analysis: a JSON Lines file of more than a few MiB is
+                          parsed by N threads, and the schedule fit runs beside the diagnosis (default:
+                          the machine's cores, at most 8; the output is the same for every N)
   -o, --output DIR        report: folder to create and write report.md and figures into
   --no-png                report: SVG figures only
   --generated-at TEXT     report: a "Generated" line (left out by default, so reports are reproducible)
@@ -68,6 +71,12 @@ Exit codes: 0 a run was read (even with skipped lines or a bad verdict); 1 check
 74 read error; 70 internal error.
 )";
 
+// Threads when --threads is not given: the machine's cores, at most 8 (reading stops scaling there).
+unsigned default_threads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : std::min(cores, 8u);
+}
+
 struct cli_options {
   std::string command, input, output_dir, generated_at;
   std::optional<io::log_format> format;
@@ -75,6 +84,7 @@ struct cli_options {
   std::vector<std::string> fail_on;
   io::read_options read;
   report::analyze_options analyze;
+  cli_options() { read.threads = analyze.threads = default_threads(); }
 };
 
 struct usage_error {

@@ -95,6 +95,26 @@ mkfifo "$tmp/fifo"
 expect 66 "a FIFO is refused unless read as -" -- "$bin" analyze "$tmp/fifo"
 expect 73 "an output folder that cannot be created" -- "$bin" report "$sample" -o /proc/trainscope-no/such
 
+# threads change nothing: a 6 MB log (parsed in parallel past 4 MiB) with bad lines gives the same JSON
+python3 - "$tmp/big.jsonl" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for s in range(1, 40001):
+        f.write('{"step": %d, "epoch": %.6f, "loss": %.9f, "lr": 0.0003, "grad_norm": %.4f, "time": %d}\n'
+                % (s, s / 10000, 4 / (1 + s * 1e-4) + 0.01 * ((s * 7919) % 13 - 6) / 6, 1 + (s % 17) / 40, 1700000000 + s))
+        if s % 500 == 0:
+            f.write('{"step": %d, "val_loss": %.6f}\n' % (s, 3.9 / (1 + s * 1e-4)))
+        if s % 9973 == 0:
+            f.write('{"step": %d, "loss": }\n' % s)
+PY
+expect 0 "analyze --threads 1" -- "$bin" analyze "$tmp/big.jsonl" --json --threads 1
+mv "$tmp/out" "$tmp/one.json"
+expect 0 "analyze (default threads)" -- "$bin" analyze "$tmp/big.jsonl" --json
+cmp -s "$tmp/one.json" "$tmp/out" && ok || fail "--threads changes the JSON"
+expect 0 "analyze --threads 3" -- "$bin" analyze "$tmp/big.jsonl" --json --threads 3
+cmp -s "$tmp/one.json" "$tmp/out" && ok || fail "--threads 3 changes the JSON"
+grep -q '"skipped_records": 4' "$tmp/one.json" && ok || fail "the big log's 4 bad lines are not counted"
+
 # every real log opens without flags, and gives a report
 if [ -d "$real" ]; then
   while IFS= read -r -d '' f; do

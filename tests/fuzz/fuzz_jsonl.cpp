@@ -1,10 +1,12 @@
-// libFuzzer harness for the JSONL reader: no input may crash, hang or read out of bounds, and the
-// in-memory and streaming paths must agree on what they read.
+// libFuzzer harness for the JSONL reader: no input may crash, hang or read out of bounds, the
+// in-memory and streaming paths must agree on what they read, and the parallel reader must read
+// exactly what the streaming one reads (same blocks: same run, issues and lines, same error).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
+#include "../io/run_equality.hpp"
 #include "trainscope/io/jsonl.hpp"
 
 using namespace trainscope;
@@ -38,7 +40,7 @@ counts read_memory_blocks(std::string_view text, const io::read_options& opts, s
   io::detail::jsonl_run_sink sink{run_builder(source_info{"fuzz", "jsonl"})};
   io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "fuzz", opts);
   parser.persistent_input(true);
-  io::detail::parse_jsonl_buffer(parser, sink, in.data(), in.size, [](std::uint64_t) {}, UINT64_MAX, block);
+  io::detail::parse_jsonl_buffer(parser, sink, in.data(), in.size, [](std::uint64_t) {}, block);
   auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
                                       sink.builder.current().has_loss(), "fuzz");
   c.ok = static_cast<bool>(ok);
@@ -71,6 +73,33 @@ counts read_stream(std::string_view text, const io::read_options& opts, std::siz
   return c;
 }
 
+// Streaming read, one thread and `threads` threads, in blocks of `block`: traps unless the same.
+void check_parallel(std::string_view text, const io::read_options& opts, std::size_t block, unsigned threads) {
+  if (text.empty()) return;
+  auto read_with = [&](unsigned n) -> result<run> {
+    std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
+    if (!f) __builtin_trap();
+    io::detail::jsonl_run_sink sink{run_builder(source_info{"fuzz", "jsonl"})};
+    io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "fuzz", opts);
+    result<std::uint64_t> read = n > 1 ? io::detail::parse_jsonl_parallel(sink.builder, f, "fuzz", opts, true, n,
+                                                                          UINT64_MAX, [](std::uint64_t) {}, block)
+                                       : io::detail::parse_jsonl_stream(parser, sink, f, "fuzz", [](std::uint64_t) {},
+                                                                        UINT64_MAX, block);
+    std::fclose(f);
+    if (!read) return unexpected(read.error());
+    auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
+                                        sink.builder.current().has_loss(), "fuzz");
+    if (!ok) return unexpected(ok.error());
+    return std::move(sink.builder).finish();
+  };
+  auto one = read_with(1), many = read_with(threads);
+  if (one.has_value() != many.has_value()) __builtin_trap();
+  if (one && !trainscope_test::run_difference(*one, *many).empty()) __builtin_trap();
+  if (!one && (one.error().code != many.error().code || one.error().line != many.error().line ||
+               one.error().message != many.error().message))
+    __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -91,5 +120,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   strict.on_bad_record = io::bad_record_policy::fail;
   counts f = read_memory(text, strict);
   if (f.ok && (f.skipped || f.values)) __builtin_trap();  // fail policy never returns a run with skips
+  const unsigned threads = 2 + (size ? data[0] % 2 : 0);
+  check_parallel(text, skip, block, threads);
+  check_parallel(text, strict, block, threads);
   return 0;
 }

@@ -39,6 +39,7 @@
 #include "trainscope/core/run.hpp"
 #include "trainscope/core/run_builder.hpp"
 #include "trainscope/io/detail/input.hpp"
+#include "trainscope/io/detail/jsonl_parallel.hpp"
 #include "trainscope/io/detail/jsonl_parser.hpp"
 #include "trainscope/io/read_options.hpp"
 #include "trainscope/result.hpp"
@@ -88,11 +89,6 @@ struct jsonl_callback_sink {
   read_diagnostics& diagnostics() noexcept { return diag; }
   model_shape* model() noexcept { return &shape; }
 };
-
-inline bool has_bom(const char* p, std::size_t n) noexcept {
-  return n >= 3 && static_cast<unsigned char>(p[0]) == 0xEF && static_cast<unsigned char>(p[1]) == 0xBB &&
-         static_cast<unsigned char>(p[2]) == 0xBF;
-}
 
 /// Reads a padded in-memory input in line-aligned blocks (no copy); `on_block(bytes_done)` after each.
 template <class Sink, class OnBlock>
@@ -274,7 +270,9 @@ inline result<run> read_jsonl(const detail::padded_input& input, const std::stri
 
 /**
  * Reads a JSONL log file (or standard input for "-") into a run, in bounded blocks: peak memory
- * is the run's series plus a few MiB, not the file. Errors as read_jsonl, plus cannot_open for a
+ * is the run's series plus a few MiB, not the file. With opts.threads > 1, a file of more than a
+ * few MiB is parsed by that many threads, block by block, merged in file order: the run (records,
+ * counts, issues and their lines) is the one a single thread reads. Errors as read_jsonl, plus cannot_open for a
  * missing file, a directory or a FIFO, and io_error.
  */
 inline result<run> read_jsonl_file(const std::string& path, const read_options& opts = {}) {
@@ -288,6 +286,20 @@ inline result<run> read_jsonl_file(const std::string& path, const read_options& 
   bool reserved = false;
   parser.keep_extra(keep_extra);
   if (!keep_extra) detail::note_extra_dropped(sink);
+  // Worth threads only past a few blocks; standard input is read by one (its size is not known).
+  if (opts.threads > 1 && path != "-" && size > 4 * detail::jsonl_block_size) {
+    auto read = detail::parse_jsonl_parallel(sink.builder, f->get(), path, opts, keep_extra, opts.threads, size,
+                                             [&](std::uint64_t done) {
+                                               if (!reserved) {
+                                                 reserved = true;
+                                                 detail::reserve_from_sample(sink.builder.current(), done, size);
+                                               }
+                                             });
+    if (!read) return unexpected(read.error());
+    auto ok = detail::jsonl_outcome(nullptr, sink.diagnostics(), sink.builder.current().has_loss(), path);
+    if (!ok) return unexpected(ok.error());
+    return std::move(sink.builder).finish();
+  }
   auto read = detail::parse_jsonl_stream(parser, sink, f->get(), path, [&](std::uint64_t done) {
     if (!reserved && size > 4 * detail::jsonl_block_size) {
       reserved = true;

@@ -57,6 +57,11 @@ inline bool is_blank(const char* b, const char* e) noexcept {
   return true;
 }
 
+inline bool has_bom(const char* p, std::size_t n) noexcept {
+  return n >= 3 && static_cast<unsigned char>(p[0]) == 0xEF && static_cast<unsigned char>(p[1]) == 0xBB &&
+         static_cast<unsigned char>(p[2]) == 0xBF;
+}
+
 /** Bare tokens Python's json writes for non-finite floats (not JSON, but in real logs). */
 inline bool non_finite_token(std::string_view tok, double& out) noexcept {
   tok = trim_right(tok);
@@ -223,6 +228,15 @@ class jsonl_parser {
 
   bool failed() const noexcept { return failure_.code != errc::none; }
   const error& failure() const noexcept { return failure_; }
+
+  /// Numbers lines from 1 again from the next block on: a parallel reader numbers each block's
+  /// lines from its own start and adds the lines before it when it merges.
+  void restart_lines() noexcept {
+    line_ = 1;
+    cursor_ = nullptr;
+  }
+  /// The line counted up to: after parse() of a whole block, 1 + the newlines in it.
+  std::size_t line() const noexcept { return line_; }
 
  private:
   enum class status { ok, bad, stop };

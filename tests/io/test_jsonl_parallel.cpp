@@ -1,0 +1,165 @@
+// Parallel JSONL reading gives the run a single thread reads: same series, counts, issues and lines,
+// and the same error under bad_record_policy::fail, whatever the block size and number of threads.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "io/run_equality.hpp"
+#include "trainscope/io/jsonl.hpp"
+
+using namespace trainscope;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The streaming reader one thread runs (read_jsonl_file's path), in blocks of `block` bytes.
+result<run> read_single(const std::string& text, const io::read_options& opts, std::size_t block) {
+  std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
+  REQUIRE(f);
+  io::detail::jsonl_run_sink sink{run_builder(source_info{"log.jsonl", "jsonl"}, opts.build)};
+  io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "log.jsonl", opts);
+  auto read = io::detail::parse_jsonl_stream(parser, sink, f, "log.jsonl", [](std::uint64_t) {}, text.size(), block);
+  std::fclose(f);
+  if (!read) return unexpected(read.error());
+  auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
+                                      sink.builder.current().has_loss(), "log.jsonl");
+  if (!ok) return unexpected(ok.error());
+  return std::move(sink.builder).finish();
+}
+
+// The same input parsed by `threads` threads, merged in file order.
+result<run> read_parallel(const std::string& text, const io::read_options& opts, std::size_t block,
+                          unsigned threads) {
+  std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
+  REQUIRE(f);
+  run_builder builder(source_info{"log.jsonl", "jsonl"}, opts.build);
+  std::size_t blocks = 0;
+  auto read = io::detail::parse_jsonl_parallel(builder, f, "log.jsonl", opts, true, threads, text.size(),
+                                               [&](std::uint64_t) { ++blocks; }, block);
+  std::fclose(f);
+  if (!read) return unexpected(read.error());
+  CHECK(*read == text.size());
+  auto ok = io::detail::jsonl_outcome(nullptr, builder.diagnostics(), builder.current().has_loss(), "log.jsonl");
+  if (!ok) return unexpected(ok.error());
+  return std::move(builder).finish();
+}
+
+void check_same(const result<run>& single, const result<run>& parallel) {
+  REQUIRE(single.has_value() == parallel.has_value());
+  if (single) {
+    CHECK(trainscope_test::run_difference(*single, *parallel) == "");
+    return;
+  }
+  const error &a = single.error(), &b = parallel.error();
+  CHECK(a.code == b.code);
+  CHECK(a.line == b.line);
+  CHECK(a.byte_offset == b.byte_offset);
+  CHECK(a.field == b.field);
+  CHECK(a.message == b.message);
+}
+
+// Both policies, several block sizes (so block boundaries fall everywhere) and thread counts.
+void check_all_ways(const std::string& text) {
+  io::read_options skip, fail;
+  fail.on_bad_record = io::bad_record_policy::fail;
+  for (const io::read_options* opts : {&skip, &fail})
+    for (std::size_t block : {std::size_t(64), std::size_t(333), std::size_t(4096)})
+      for (unsigned threads : {2u, 3u}) {
+        CAPTURE(block);
+        CAPTURE(threads);
+        CAPTURE(opts == &fail);
+        check_same(read_single(text, *opts, block), read_parallel(text, *opts, block, threads));
+      }
+}
+
+/// A scratch file removed when the test ends.
+struct temp_file {
+  std::string path;
+  explicit temp_file(const std::string& text) {
+    path = (fs::temp_directory_path() / ("trainscope_parallel_" + std::to_string(::getpid()) + ".jsonl")).string();
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  ~temp_file() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("parallel jsonl: every real JSONL log reads the same with threads as with one") {
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(TRAINSCOPE_REAL_LOGS_DIR) / "jsonl")) {
+    CAPTURE(entry.path().string());
+    check_all_ways(slurp(entry.path()));
+    ++files;
+  }
+  CHECK(files >= 3);
+}
+
+TEST_CASE("parallel jsonl: damaged inputs of the fuzz corpus read the same, issues on the same lines") {
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(TRAINSCOPE_SOURCE_DIR) / "tests/fuzz/corpus/jsonl")) {
+    const std::string text = slurp(entry.path());
+    if (text.empty()) continue;
+    CAPTURE(entry.path().string());
+    check_all_ways(text);
+    ++files;
+  }
+  CHECK(files >= 10);
+}
+
+TEST_CASE("parallel jsonl: a messy log: BOM, bad lines, a long line, config, restart, resume, cut-off end") {
+  std::string text = "\xEF\xBB\xBF{\"type\": \"config\", \"n_layer\": 12, \"lr_schedule\": \"cosine\"}\n";
+  for (int step = 1; step <= 300; ++step) {
+    text += "{\"step\": " + std::to_string(step) + ", \"loss\": " + std::to_string(3.0 - step * 0.001) +
+            ", \"lr\": 0.001, \"lr/pg1\": 0.002, \"tokens\": " + std::to_string(step * 10) + "}\n";
+    if (step % 37 == 0) text += "{\"step\": " + std::to_string(step) + ", \"loss\": }\n";   // bad line
+    if (step % 53 == 0) text += "not json at all\n";
+    if (step % 50 == 0) text += "{\"step\": " + std::to_string(step) + ", \"val_loss\": 2.5, \"eval_code_loss\": 2.7}\n";
+    if (step == 120) text += "{\"step\": 100, \"loss\": 9.5}\n";  // a resume: replaces 100..120
+    if (step == 200) text += "{\"note\": \"" + std::string(9000, 'x') + "\", \"step\": 200, \"loss\": 1}\n";
+  }
+  text += "{\"step\": 1, \"loss\": 3.3}\n";  // a second run in the same file
+  text += "{\"step\": 2, \"loss\": 3.2";     // cut off
+  check_all_ways(text);
+  // and the reading itself is right: line numbers count from the file's first line
+  auto r = read_parallel(text, {}, 333, 2);
+  REQUIRE(r);
+  CHECK(r->diagnostics.byte_order_mark);
+  CHECK(r->diagnostics.truncated_last_line);
+  CHECK(r->diagnostics.restarts == 1);
+  REQUIRE(r->diagnostics.issues.size() >= 2);
+  CHECK(r->diagnostics.issues.front().line == 39);  // config + 37 steps, then the bad line
+}
+
+TEST_CASE("parallel jsonl: read_jsonl_file with two threads reads a 6 MB log as one thread does") {
+  std::string text;
+  for (int step = 1; step <= 40000; ++step) {
+    text += "{\"step\": " + std::to_string(step) + ", \"epoch\": " + std::to_string(step / 10000.0) +
+            ", \"loss\": " + std::to_string(4.0 / (1 + step * 1e-4)) + ", \"lr\": 0.0003, \"grad_norm\": 1.25, "
+            "\"tokens_per_sec\": 15234.5, \"time\": " + std::to_string(1.7e9 + step) + "}\n";
+    if (step % 500 == 0) text += "{\"step\": " + std::to_string(step) + ", \"val_loss\": 3.1, \"train_loss\": 3.0}\n";
+    if (step % 7919 == 0) text += "{\"step\": oops}\n";
+  }
+  REQUIRE(text.size() > 4 * io::detail::jsonl_block_size);  // large enough for the parallel path
+  temp_file file(text);
+  io::read_options one, two;
+  two.threads = 2;
+  auto a = io::read_jsonl_file(file.path, one), b = io::read_jsonl_file(file.path, two);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(trainscope_test::run_difference(*a, *b) == "");
+  CHECK(a->train_loss.size() == 40000);
+  CHECK(a->diagnostics.skipped_records == 5);
+  // the fifth bad line is after 7919 * 5 steps and 79 evaluations
+  CHECK(b->diagnostics.issues.back().line == 7919 * 5 + 79 + 5);
+}

@@ -16,6 +16,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -130,10 +131,15 @@ inline void merge_jsonl_batch(run_builder& builder, const jsonl_batch& b, std::s
 }
 
 /**
- * Reads an open JSONL file with `threads` parser threads into `builder` (which notes a byte order
- * mark); `keep_extra` as jsonl_parser::keep_extra. Reads at most `limit` bytes. Returns the bytes read,
- * or the first error in file order (an I/O error, or the parser's under bad_record_policy::fail).
- * `on_block(bytes_merged)` runs on the calling thread after each block is merged.
+ * Reads an open JSONL file with `threads` threads (the calling one and threads - 1 more) into
+ * `builder` (which notes a byte order mark); `keep_extra` as jsonl_parser::keep_extra. Reads at
+ * most `limit` bytes. Returns the bytes read, or the first error in file order (an I/O error, or
+ * the parser's under bad_record_policy::fail). `on_block(bytes_merged)` runs after each block is
+ * merged, on whichever thread merged it, never on two at once.
+ *
+ * Every thread does whatever is next: merge the parsed blocks that come next in file order (one
+ * thread at a time), or read the next block (one at a time, since a block ends at the last newline
+ * of the bytes after the previous one) and parse it. No thread only waits while another works.
  */
 template <class OnBlock>
 result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, const std::string& path,
@@ -146,76 +152,27 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
     std::size_t size = 0;   // bytes to parse
     std::uint64_t offset = 0;
     bool last_line = false;  // no newline ends it: the input's last line
-    enum class state { free, filled, parsing, parsed } st = state::free;
+    bool parsed = false;
     jsonl_batch batch;
   };
-  const std::size_t ring = 2 * static_cast<std::size_t>(threads) + 2;
+  if (threads < 1) threads = 1;
+  const std::size_t ring = 2 * static_cast<std::size_t>(threads) + 1;  // blocks in flight, bounding memory
   std::vector<slot> slots(ring);
   std::mutex mutex;
-  std::condition_variable work_ready, batch_ready;
-  std::size_t produced = 0, consumed = 0, next_to_parse = 0;
-  bool done = false;
-  std::exception_ptr worker_failure;
+  std::condition_variable changed;
+  std::size_t produced = 0, consumed = 0;  // blocks read so far, blocks merged so far
+  bool reading = false, merging = false, input_done = false, stop = false;
+  std::exception_ptr thread_failure;
+  std::optional<error> failure;
 
-  auto worker = [&] {
-    jsonl_batch_sink sink;
-    jsonl_parser<jsonl_batch_sink> parser(sink, path, opts);
-    parser.keep_extra(keep_extra);
-    for (;;) {
-      slot* s = nullptr;
-      {
-        std::unique_lock lock(mutex);
-        work_ready.wait(lock, [&] { return done || next_to_parse < produced; });
-        if (next_to_parse >= produced) return;  // done, nothing left
-        s = &slots[next_to_parse++ % ring];
-        s->st = slot::state::parsing;
-      }
-      try {
-        s->batch.clear();
-        sink.batch = &s->batch;
-        parser.restart_lines();
-        if (s->last_line) parser.parse_last_line(s->buf.get(), s->buf.get() + s->size, s->offset);
-        else parser.parse(s->buf.get(), s->buf.get() + s->size, s->offset);
-        s->batch.newlines = parser.line() - 1;
-        if (parser.failed()) {
-          s->batch.failed = true;
-          s->batch.failure = parser.failure();
-        }
-      } catch (...) {  // out of memory: handed to the calling thread
-        std::lock_guard lock(mutex);
-        if (!worker_failure) worker_failure = std::current_exception();
-        s->batch.failed = true;
-      }
-      {
-        std::lock_guard lock(mutex);
-        s->st = slot::state::parsed;
-      }
-      batch_ready.notify_one();
-    }
-  };
-
-  std::vector<std::thread> workers;
-  auto stop_workers = [&] {
-    {
-      std::lock_guard lock(mutex);
-      done = true;
-    }
-    work_ready.notify_all();
-    for (auto& t : workers) t.join();
-  };
-  try {
-    for (unsigned i = 0; i < threads; ++i) workers.emplace_back(worker);
-  } catch (const std::system_error&) {
-    if (workers.empty()) return unexpected(open_error(errc::io_error, path, "cannot start a reader thread"));
-  }
-
+  // Reading state: touched only by the thread holding the `reading` role.
   std::size_t cap = block < 16 ? 16 : block;  // as parse_jsonl_stream: grows for a line longer than it
   std::uint64_t offset = 0;                   // input offset of the next block's first byte
   std::vector<char> carry;                    // the partial line after the last block
   bool eof = false, first = true;
+  // Merging state: touched only by the thread holding the `merging` role.
   std::size_t line_base = 1;
   std::vector<text_field> field_views;
-  std::optional<error> failure;
 
   // Fills `s` with the next block (the carried partial line, then new bytes): false at the end.
   auto fill = [&](slot& s) -> bool {
@@ -237,6 +194,7 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
         have += got;
         if (got == 0) {
           if (std::ferror(f)) {
+            std::lock_guard lock(mutex);
             failure = open_error(errc::io_error, path, "read error after " + std::to_string(offset + have) + " bytes");
             return false;
           }
@@ -246,7 +204,7 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
       if (first) {  // as parse_jsonl_stream, so that blocks end where they end there
         first = false;
         if (has_bom(s.buf.get(), have)) {
-          builder.diagnostics().byte_order_mark = true;
+          builder.diagnostics().byte_order_mark = true;  // no merge runs before the first block is read
           std::memmove(s.buf.get(), s.buf.get() + 3, have - 3);
           have -= 3;
           offset = 3;
@@ -274,44 +232,99 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
     }
   };
 
-  bool reading = true;
-  std::unique_lock lock(mutex);
-  while (!failure) {
-    // Merge every parsed block that is next in file order.
-    while (!worker_failure && consumed < produced && slots[consumed % ring].st == slot::state::parsed) {
-      slot& s = slots[consumed % ring];
-      lock.unlock();
-      merge_jsonl_batch(builder, s.batch, line_base, field_views);
-      if (s.batch.failed) {
-        failure = s.batch.failure;
-        if (failure->line) failure->line += line_base - 1;
+  // Parsers live until every thread is done: batches name keys by views into their key caches.
+  struct block_parser {
+    jsonl_batch_sink sink;
+    jsonl_parser<jsonl_batch_sink> parser;
+    block_parser(const std::string& path, const read_options& opts) : parser(sink, path, opts) {}
+  };
+  std::vector<std::unique_ptr<block_parser>> parsers;  // guarded by `mutex`
+
+  auto work = [&] {
+    block_parser* p = nullptr;  // made on first use: a thread may only merge
+    std::unique_lock lock(mutex);
+    try {
+      while (!stop) {
+        if (!merging && consumed < produced && slots[consumed % ring].parsed) {
+          merging = true;
+          while (!stop && consumed < produced && slots[consumed % ring].parsed) {
+            slot& s = slots[consumed % ring];
+            lock.unlock();
+            merge_jsonl_batch(builder, s.batch, line_base, field_views);
+            std::optional<error> failed;
+            if (s.batch.failed) {
+              failed = s.batch.failure;
+              if (failed->line) failed->line += line_base - 1;
+            }
+            line_base += s.batch.newlines;
+            on_block(s.offset + s.size);
+            lock.lock();
+            s.parsed = false;
+            ++consumed;
+            if (failed) {
+              failure = std::move(failed);
+              stop = true;
+            }
+          }
+          merging = false;
+          changed.notify_all();
+          continue;
+        }
+        if (!reading && !input_done && produced - consumed < ring) {
+          reading = true;
+          slot& s = slots[produced % ring];
+          lock.unlock();
+          const bool got = fill(s);
+          lock.lock();
+          reading = false;
+          if (!got) {
+            input_done = true;
+            stop |= failure.has_value();
+            changed.notify_all();
+            continue;
+          }
+          ++produced;
+          changed.notify_all();  // another thread may read the next block now
+          if (!p) {
+            p = parsers.emplace_back(std::make_unique<block_parser>(path, opts)).get();
+            p->parser.keep_extra(keep_extra);
+          }
+          lock.unlock();
+          s.batch.clear();
+          p->sink.batch = &s.batch;
+          p->parser.restart_lines();
+          if (s.last_line) p->parser.parse_last_line(s.buf.get(), s.buf.get() + s.size, s.offset);
+          else p->parser.parse(s.buf.get(), s.buf.get() + s.size, s.offset);
+          s.batch.newlines = p->parser.line() - 1;
+          if (p->parser.failed()) {  // a parser stops for good at its first failure: the next block gets a new one
+            s.batch.failed = true;
+            s.batch.failure = p->parser.failure();
+            p = nullptr;
+          }
+          lock.lock();
+          s.parsed = true;
+          changed.notify_all();
+          continue;
+        }
+        if (input_done && consumed == produced) break;
+        changed.wait(lock);
       }
-      line_base += s.batch.newlines;
-      on_block(s.offset + s.size);
-      lock.lock();
-      s.st = slot::state::free;
-      ++consumed;
-      if (failure) break;
+    } catch (...) {  // out of memory: handed to the calling thread
+      if (!lock.owns_lock()) lock.lock();
+      if (!thread_failure) thread_failure = std::current_exception();
+      stop = true;
     }
-    if (failure || worker_failure) break;
-    if (reading && produced - consumed < ring) {
-      slot& s = slots[produced % ring];
-      lock.unlock();
-      reading = fill(s);
-      lock.lock();
-      if (reading) {
-        s.st = slot::state::filled;
-        ++produced;
-        work_ready.notify_one();
-      }
-      continue;
-    }
-    if (!reading && consumed == produced) break;
-    batch_ready.wait(lock, [&] { return worker_failure || slots[consumed % ring].st == slot::state::parsed; });
+    changed.notify_all();
+  };
+
+  std::vector<std::thread> helpers;
+  try {
+    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back(work);
+  } catch (const std::system_error&) {  // fewer threads than asked: the ones there do the work
   }
-  lock.unlock();
-  stop_workers();
-  if (worker_failure) std::rethrow_exception(worker_failure);
+  work();
+  for (auto& t : helpers) t.join();
+  if (thread_failure) std::rethrow_exception(thread_failure);
   if (failure) return unexpected(std::move(*failure));
   return offset;
 }

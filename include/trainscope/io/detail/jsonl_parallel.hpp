@@ -156,7 +156,8 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
     jsonl_batch batch;
   };
   if (threads < 1) threads = 1;
-  const std::size_t ring = 2 * static_cast<std::size_t>(threads) + 1;  // blocks in flight, bounding memory
+  // Blocks in flight: one per thread and one more, so one can be merged or read while all parse.
+  const std::size_t ring = static_cast<std::size_t>(threads) + 1;
   std::vector<slot> slots(ring);
   std::mutex mutex;
   std::condition_variable changed;

@@ -4,7 +4,9 @@
 usage: compare_tools.py [--no-pandas] LOG TRAINSCOPE_BINARY [BASELINE_BINARY]
 
 Each contender runs as its own process (file in page cache after a warm-up read); wall time and peak
-resident memory come from wait4's rusage. Python's json and pandas are timed when installed
+resident memory come from wait4's rusage. Runs are interleaved (round after round over all contenders),
+so a shared machine's drift hits every contender alike; the best round counts. trainscope runs with its
+default threads (the machine's cores) and with --threads 1; the two JSON documents must be identical. Python's json and pandas are timed when installed
 (Debian: python3, python3-pandas; when this interpreter lacks pandas, /usr/bin/python3 is tried, as with a
 pyenv python first on PATH). --no-pandas skips it (it holds about 14 times the file in memory: mind a 1 GB
 log). Prints a Markdown table with throughput, memory and ratios.
@@ -38,17 +40,32 @@ print(df[cols].count().to_dict())
 '''
 
 
-def run(cmd):
+# A child of this interpreter starts with the interpreter's peak RSS (about 14 MB) as its own: GNU time,
+# a small program, reports the child's peak as the issue measures it. Without it, wait4's number is a floor.
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+RSS_MARK = "compare_tools peak KiB:"
+
+
+def run(cmd, out_path=None):
+    out = open(out_path, "wb") if out_path else subprocess.DEVNULL
+    if GNU_TIME:
+        cmd = [GNU_TIME, "-f", RSS_MARK + " %M"] + cmd
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
+    if out_path:
+        out.close()
     err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise RuntimeError(f"{cmd[0]} exited {code}: {err[:300]}")
-    return elapsed, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+    rss_kib = usage.ru_maxrss  # KiB on Linux
+    for line in err.splitlines():
+        if line.startswith(RSS_MARK):
+            rss_kib = int(line[len(RSS_MARK):])
+    return elapsed, rss_kib * 1024
 
 
 def python_with(name):
@@ -72,8 +89,9 @@ def main():
     with open(log, "rb") as f:  # warm the page cache
         while f.read(1 << 24):
             pass
-    contenders = [("trainscope analyze --json (2 threads)", [trainscope, "analyze", log, "--json", "--threads", "2", "-q"]),
-                  ("trainscope analyze --json (1 thread)", [trainscope, "analyze", log, "--json", "-q"])]
+    cores = os.cpu_count() or 1
+    contenders = [(f"trainscope analyze --json (default: {min(cores, 8)} threads)", [trainscope, "analyze", log, "--json", "-q"]),
+                  ("trainscope analyze --json --threads 1", [trainscope, "analyze", log, "--json", "-q", "--threads", "1"])]
     if baseline:
         contenders.append(("plain simdjson program (baseline)", [baseline, log]))
     contenders.append(("python3 json, per line", [sys.executable, "-c", PY_JSON, log]))
@@ -82,14 +100,26 @@ def main():
         contenders.append(("pandas read_json(lines=True)", [pandas_python, "-c", PANDAS, log]))
     elif not no_pandas:
         print("pandas not installed (apt-get install python3-pandas): skipped", file=sys.stderr)
-    results = []
-    for name, cmd in contenders:
-        best = None
+    best = {}
+    outputs = [f"{log}.trainscope-{i}.json" for i in range(2)]  # the two trainscope runs' JSON
+    try:
         for _ in range(3 if size < (300 << 20) else 1):
-            t, rss = run(cmd)
-            best = (t, rss) if best is None or t < best[0] else best
-        results.append((name, *best))
-        print(f"{name}: {best[0]:.3f} s", file=sys.stderr)
+            for i, (name, cmd) in enumerate(contenders):
+                t, rss = run(cmd, outputs[i] if i < 2 else None)
+                if name not in best or t < best[name][0]:
+                    best[name] = (t, rss)
+                print(f"{name}: {t:.3f} s", file=sys.stderr)
+        with open(outputs[0], "rb") as a, open(outputs[1], "rb") as b:
+            same = a.read() == b.read()
+    finally:
+        for o in outputs:
+            if os.path.exists(o):
+                os.remove(o)
+    if not same:
+        print("trainscope's JSON differs between its default threads and --threads 1", file=sys.stderr)
+        return 1
+    print("trainscope's JSON: identical with default threads and with --threads 1", file=sys.stderr)
+    results = [(name, *best[name]) for name, _ in contenders]
     ref = next((r for r in results if r[0].startswith("plain simdjson")), results[0])
     print(f"File: {size / 1e6:.0f} MB. Ratios against {ref[0]}.\n")
     print("| program | time (s) | MB/s | peak RSS (MB) | RSS / file size | speed vs reference |")

@@ -35,7 +35,7 @@ for src in "$here"/bench_*.cpp; do
 done
 
 log="$tmp/seed.jsonl"
-run "$bin/generate_seed_log" "$log" 2
+run "$bin/generate_seed_log" "$log" 6  # past 4 MiB: trainscope reads it with threads
 run "$bin/bench_baseline_program" "$log"
 cli="$build/bin/trainscope"
 if [ -x "$cli" ] && command -v python3 > /dev/null; then

@@ -57,6 +57,14 @@ expect 0 "report" -- sh -c "cd \"$src\" && \"$bin\" report examples/data/trainin
 for f in report.md train_val_loss.svg perplexity_gap.svg lr_schedule.svg; do
   [ -s "$tmp/rep/$f" ] && ok || fail "report did not write $f"
 done
+# PNG copies (librsvg is loaded at run time): each is a PNG, or the program said why there is none
+for f in train_val_loss perplexity_gap lr_schedule; do
+  if [ -e "$tmp/rep/$f.png" ]; then
+    [ "$(head -c 4 "$tmp/rep/$f.png" | tail -c 3)" = "PNG" ] && ok || fail "$f.png is not a PNG"
+  elif ! grep -q "no PNG copy" "$tmp/err"; then
+    echo "no PNG figures: this build has no librsvg headers" >&2
+  fi
+done
 # the copy of the sample report in docs/ is what the program writes today
 if diff -q "$tmp/rep/report.md" "$src/docs/sample-report/report.md" >/dev/null; then ok; else
   fail "docs/sample-report/report.md is stale: regenerate it with trainscope report examples/data/training_log.jsonl -o docs/sample-report"; fi

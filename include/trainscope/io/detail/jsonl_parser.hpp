@@ -448,7 +448,10 @@ class jsonl_parser {
     simdjson::ondemand::object obj;
     if (auto err = doc.get_object().get(obj))
       return bad(err, err == simdjson::INCORRECT_TYPE ? "not a JSON object" : "not valid JSON");
-    std::size_t pos = 0, n = 0;
+    std::size_t pos = 0;
+    entry_count_ = 0;
+    slots_filled_ = 0;
+    unsigned slots_taken = 0;
     for (auto field_result : obj) {
       if (auto err = field_result.error()) return bad(err, "not valid JSON");
       // By reference: copying the field out of its result cost a store-forwarding stall per field.
@@ -464,23 +467,62 @@ class jsonl_parser {
       }
       ++pos;
       flags |= key->flags;
+      const jsonl_action action = key->action;
       // A skipped value is never looked at: ondemand steps over it when the next field is asked for.
-      if (!all && (key->action == jsonl_action::skip || (key->action == jsonl_action::extra && !keep_extra_)))
-        continue;
+      if (!all && (action == jsonl_action::skip || (action == jsonl_action::extra && !keep_extra_))) continue;
       simdjson::ondemand::value value = field.value();
+      // The first field of a one-value role (step, loss, lr...) that is a plain JSON number goes straight
+      // to its slot: no token, no entry. Anything else (a later alias, a string, NaN, a malformed number)
+      // becomes an entry and is read in emit() as always, in field order, so the record is the same.
+      // get_int64 / get_double consume the value only when they succeed: the entry path can still read it.
+      if (!all && is_slot_action(action) && !(slots_taken & slot_bit(action))) {
+        slots_taken |= slot_bit(action);
+        if (action == jsonl_action::step) {
+          std::int64_t step;
+          if (!value.get_int64().get(step)) {
+            if (step >= -step_limit && step <= step_limit) {
+              step_ = step;
+              slots_filled_ |= slot_bit(action);
+              continue;
+            }
+            // Read, so no token is left: a JSON integer's text is its decimal digits, kept for the message.
+            step_text_ = std::to_string(step);
+            if (!push_entry(key, step_text_)) return bad(simdjson::TAPE_ERROR, "not valid JSON");
+            continue;
+          }
+        } else if (!value.get_double().get(slot_[static_cast<unsigned>(action)])) {
+          slots_filled_ |= slot_bit(action);
+          continue;
+        }
+      }
       std::string_view tok = value.raw_json_token();
-      // A missing value ("loss": ,) is not skipped over the same way in a stream and alone.
-      if (tok.empty() || tok[0] == ',' || tok[0] == '}' || tok[0] == ']' || tok[0] == ':') [[unlikely]]
-        return bad(simdjson::TAPE_ERROR, "not valid JSON");
-      if (n == entries_.size()) [[unlikely]] entries_.resize(n ? 2 * n : 64);
-      entry& en = entries_[n++];
-      en.key = key;
-      en.token = tok;
-      en.parsed = false;
-      if (!all && tok[0] >= '0' && tok[0] <= '9') en.parsed = !value.get_double().get(en.value);
+      if (!push_entry(key, tok)) return bad(simdjson::TAPE_ERROR, "not valid JSON");
+      if (!all && tok[0] >= '0' && tok[0] <= '9') entries_[entry_count_ - 1].parsed = !value.get_double().get(entries_[entry_count_ - 1].value);
     }
-    entry_count_ = n;
     return status::ok;
+  }
+
+  // Roles with one value per record, read into slot_ when plain numbers (the step into step_).
+  static constexpr bool is_slot_action(jsonl_action a) noexcept {
+    return a == jsonl_action::step || a == jsonl_action::loss || a == jsonl_action::val_loss ||
+           a == jsonl_action::lr || a == jsonl_action::epoch || a == jsonl_action::wall_time ||
+           a == jsonl_action::grad_norm;
+  }
+  static constexpr unsigned slot_bit(jsonl_action a) noexcept { return 1u << static_cast<unsigned>(a); }
+  // Steps beyond this are not taken (as_integer's bound: a double holds every integer up to it).
+  static constexpr std::int64_t step_limit = 9'000'000'000'000'000;
+
+  // Notes a field for emit(); false for a missing value ("loss": ,), which a stream and a line read
+  // alone would not skip over alike.
+  bool push_entry(const jsonl_key* key, std::string_view tok) {
+    if (tok.empty() || tok[0] == ',' || tok[0] == '}' || tok[0] == ']' || tok[0] == ':') [[unlikely]]
+      return false;
+    if (entry_count_ == entries_.size()) [[unlikely]] entries_.resize(entry_count_ ? 2 * entry_count_ : 64);
+    entry& en = entries_[entry_count_++];
+    en.key = key;
+    en.token = tok;
+    en.parsed = false;
+    return true;
   }
 
   // The record's kind, from the flags of its keys (and the value of an explicit "type"/"kind").
@@ -576,6 +618,18 @@ class jsonl_parser {
       named_.clear();
       groups_.clear();
       extra_.clear();
+      if (slots_filled_) {  // the roles gather() read straight from plain numbers
+        if (slots_filled_ & slot_bit(jsonl_action::step)) r.step = step_;
+        auto take = [&](jsonl_action a, std::optional<double>& out) {
+          if (slots_filled_ & slot_bit(a)) out = slot_[static_cast<unsigned>(a)];
+        };
+        take(jsonl_action::loss, r.loss);
+        take(jsonl_action::val_loss, r.val_loss);
+        take(jsonl_action::lr, r.lr);
+        take(jsonl_action::epoch, r.epoch);
+        take(jsonl_action::wall_time, r.wall_time_s);
+        take(jsonl_action::grad_norm, r.grad_norm);
+      }
       for (std::size_t i = 0; i < entry_count_; ++i) {
         const entry& en = entries_[i];
         const jsonl_key& k = *en.key;
@@ -670,6 +724,10 @@ class jsonl_parser {
 
   std::vector<entry> entries_;
   std::size_t entry_count_ = 0;
+  double slot_[16] = {};      // by jsonl_action: the one-value roles read as plain numbers
+  std::int64_t step_ = 0;
+  unsigned slots_filled_ = 0;  // slot_bit() of each role in slot_ / step_ for this record
+  std::string step_text_;      // a step read but out of range, for its message
   std::deque<std::string> unescaped_;  // a deque: views into earlier strings survive a push
   bool unescaped_used_ = false;
   std::vector<text_field> fields_;

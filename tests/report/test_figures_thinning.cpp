@@ -52,3 +52,28 @@ TEST_CASE("thinned_series: short series whole, long ones bounded, with every spi
   CHECK(whole.x.size() == 12000);
   CHECK(whole.y[77] == loss[77]);
 }
+
+TEST_CASE("epoch_lines: a line at each step where the integer epoch grows, none when there are more than 12") {
+  auto lines_of = [](const std::vector<double>& epochs) {
+    run r;
+    for (std::size_t i = 0; i < epochs.size(); ++i) r.epoch.put(static_cast<std::int64_t>(i + 1), epochs[i]);
+    std::vector<double> at;
+    for (const auto& l : report::detail::epoch_lines(r)) at.push_back(l.x);
+    return at;
+  };
+  std::vector<double> e;
+  for (int i = 0; i < 1000; ++i) e.push_back(i / 97.0);  // epochs 0 .. 10, a new one every 97 steps
+  e[300] = std::nan("");                               // a NaN does not start an epoch, the value after it does
+  e[500] = 2.5;                                        // a step back, then forward again
+  const auto at = lines_of(e);
+  // by definition: floor grows between neighbours (both finite)
+  std::vector<double> want;
+  for (std::size_t i = 1; i < e.size(); ++i) {
+    const double a = std::floor(e[i - 1]), b = std::floor(e[i]);
+    if (std::isfinite(a) && std::isfinite(b) && b > a) want.push_back(static_cast<double>(i + 1));
+  }
+  CHECK(at == want);
+  CHECK(at.size() >= 10);
+  for (int i = 1000; i < 2000; ++i) e.push_back(i / 97.0);  // 20 epochs: too many lines to draw
+  CHECK(lines_of(e).empty());
+}

@@ -35,8 +35,21 @@ inline std::vector<plot_vline> epoch_lines(const run& r) {
   std::vector<plot_vline> lines;
   if (r.epoch.empty()) return lines;
   double prev = std::floor(r.epoch.values[0]);
-  for (std::size_t i = 1; i < r.epoch.size(); ++i) {
-    const double cur = std::floor(r.epoch.values[i]);
+  const std::size_t n = r.epoch.size();
+  for (std::size_t i = 1; i < n; ++i) {
+    // the same integer epoch (floor(v) == prev) needs no floor call; eight such values are skipped at once
+    for (const double next = prev + 1; i + 8 <= n; i += 8) {
+      unsigned same = 1;
+      for (std::size_t k = 0; k < 8; ++k) {
+        const double v = r.epoch.values[i + k];
+        same &= static_cast<unsigned>(v >= prev) & static_cast<unsigned>(v < next);
+      }
+      if (!same) break;
+    }
+    if (i >= n) break;
+    const double v = r.epoch.values[i];
+    if (v >= prev && v < prev + 1) continue;
+    const double cur = std::floor(v);
     if (std::isfinite(prev) && std::isfinite(cur) && cur > prev) {
       lines.push_back({static_cast<double>(r.epoch.steps[i]), "epoch " + std::to_string(static_cast<long long>(cur))});
       if (lines.size() > 12) return {};  // too many to draw: none are, and the rest need not be looked at
@@ -46,12 +59,14 @@ inline std::vector<plot_vline> epoch_lines(const run& r) {
   return lines;
 }
 
-/// Buckets over the step range that a long series is first thinned to: about three per pixel column of the
-/// default 860 px figure, so the drawn line is the same at that resolution.
-inline constexpr std::size_t plot_buckets = 2048;
+/// Buckets over the step range that a long series is first thinned to: more than the pixel columns of the
+/// default 860 px figure (about 700), so the drawn line is the same at that resolution.
+inline constexpr std::size_t plot_buckets = 1024;
+/// Series up to this many points are plotted whole (render_svg decimates them per pixel anyway).
+inline constexpr std::size_t plot_whole_points = 16384;
 
 /**
- * A per-step series ready to plot. Up to 8 points per bucket it is taken whole; longer, it keeps per bucket
+ * A per-step series ready to plot. Up to plot_whole_points it is taken whole; longer, it keeps per bucket
  * of the step range the first, lowest, highest and last point (as decimate_min_max does per pixel, which
  * render_svg still does after this), so a one-step spike stays visible, and a non-finite value still
  * breaks the line. One pass with no division per point; what the figure draws and computes after that
@@ -60,7 +75,7 @@ inline constexpr std::size_t plot_buckets = 2048;
 inline plot_series thinned_series(std::span<const std::int64_t> steps, std::span<const double> values) {
   plot_series out;
   const std::size_t n = std::min(steps.size(), values.size());
-  if (n <= 8 * plot_buckets) {
+  if (n <= plot_whole_points) {
     out.x.assign(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(n));
     out.y.assign(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n));
     return out;
@@ -69,41 +84,34 @@ inline plot_series thinned_series(std::span<const std::int64_t> steps, std::span
   const double width = std::max(span, 1.0) / static_cast<double>(plot_buckets);
   out.x.reserve(4 * plot_buckets + 64);
   out.y.reserve(4 * plot_buckets + 64);
-  std::size_t first = 0, low = 0, high = 0, last = 0;
-  bool open = false, broken = false;
-  double bucket_end = -INFINITY;  // first step of the next bucket
-  auto flush = [&] {
-    if (!open) return;
-    std::array<std::size_t, 4> idx{first, low, high, last};
+  bool broken = false;
+  for (std::size_t i = 0; i < n;) {
+    if (!std::isfinite(values[i])) {
+      if (!out.y.empty() && !broken) out.x.push_back(static_cast<double>(steps[i])), out.y.push_back(NAN), broken = true;
+      ++i;
+      continue;
+    }
+    broken = false;
+    // one bucket: from i while the steps stay below its end and the values finite
+    const double x = static_cast<double>(steps[i]);
+    const double bucket_end = lo + (std::floor((x - lo) / width) + 1) * width;
+    std::size_t low = i, high = i, j = i + 1;
+    double low_v = values[i], high_v = values[i];
+    for (; j < n && static_cast<double>(steps[j]) < bucket_end; ++j) {
+      const double v = values[j];
+      if (!std::isfinite(v)) break;
+      if (v < low_v) low_v = v, low = j;
+      if (v > high_v) high_v = v, high = j;
+    }
+    std::array<std::size_t, 4> idx{i, low, high, j - 1};
     std::sort(idx.begin(), idx.end());
     for (std::size_t k = 0; k < idx.size(); ++k) {
       if (k > 0 && idx[k] == idx[k - 1]) continue;
       out.x.push_back(static_cast<double>(steps[idx[k]]));
       out.y.push_back(values[idx[k]]);
     }
-    open = false;
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    const double y = values[i];
-    if (!std::isfinite(y)) {
-      flush();
-      if (!out.y.empty() && !broken) out.x.push_back(static_cast<double>(steps[i])), out.y.push_back(NAN), broken = true;
-      continue;
-    }
-    broken = false;
-    const double x = static_cast<double>(steps[i]);
-    if (open && x < bucket_end) {
-      if (y < values[low]) low = i;
-      if (y > values[high]) high = i;
-      last = i;
-      continue;
-    }
-    flush();
-    open = true;
-    first = low = high = last = i;
-    bucket_end = lo + (std::floor((x - lo) / width) + 1) * width;
+    i = j;
   }
-  flush();
   return out;
 }
 }  // namespace detail

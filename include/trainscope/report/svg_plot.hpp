@@ -103,10 +103,18 @@ inline std::string to_scientific(double v, int digits) {
 inline void append_coord(std::string& out, double v) {
   // points far off the figure (a caller's axis limit cut them) are clipped anyway; keep their text short
   v = std::clamp(v, -1e6, 1e6);
-  std::string s = to_fixed(std::round(v * 10.0) / 10.0, 1);
-  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
-  if (s == "-0") s = "0";
-  out += s;
+  // The text of round(v * 10) / 10 printed with one decimal is the integer k = round(v * 10) written as
+  // k / 10 (that double is within an ulp of the decimal): digits straight from k, no formatting call.
+  const auto k = static_cast<long long>(std::round(v * 10.0));
+  const unsigned long long a = k < 0 ? static_cast<unsigned long long>(-k) : static_cast<unsigned long long>(k);
+  char buf[24];
+  char* p = buf + sizeof buf;
+  if (a % 10) *--p = static_cast<char>('0' + a % 10), *--p = '.';  // ".0" is left out
+  unsigned long long whole = a / 10;
+  do *--p = static_cast<char>('0' + whole % 10), whole /= 10;
+  while (whole);
+  if (k < 0) *--p = '-';  // k == 0 (also from -0.04) prints "0"
+  out.append(p, buf + sizeof buf);
 }
 
 inline std::string xml_escape(std::string_view s) {

@@ -106,13 +106,16 @@ inline std::vector<double> train_at_checkpoints(const series& train, std::span<c
   for (std::size_t i = 0; i < val_steps.size(); ++i) {
     double sum = 0;
     std::size_t n = 0;
-    while (j < train.size() && train.steps[j] <= val_steps[i]) {
+    // the training points up to this checkpoint: found by binary search (steps increase), so only their
+    // values are read, in order
+    const auto end = static_cast<std::size_t>(
+        std::upper_bound(train.steps.begin() + static_cast<std::ptrdiff_t>(j), train.steps.end(), val_steps[i]) -
+        train.steps.begin());
+    for (; j < end; ++j)
       if (std::isfinite(train.values[j])) {
         sum += train.values[j];
         ++n;
       }
-      ++j;
-    }
     if (n) out.push_back(sum / static_cast<double>(n));
     else if (auto v = train.at_or_before(val_steps[i])) out.push_back(*v);
     else out.push_back(std::nan(""));

@@ -228,21 +228,35 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
   std::size_t n = 0;
   // the closed form is chosen once; both passes call it directly
   std::visit([&]<class Model>(const Model& form) {
+    // Without the peak the scale comes first (a pass of its own); the closed form's value at each sample's
+    // step is kept from it, so the second pass takes lr(step), and lr(step -+ 1) where the neighbouring sample
+    // is one step away, from there: the same values, without evaluating the closed form again.
+    std::vector<double> at_step;
     if (!cs.peak_known) {
       std::array<double, 3> num{}, den{};
       detail::lr_at_offsets<Model> model(form);
+      at_step.resize(lr.size());
       for (std::size_t i = 0; i < lr.size(); ++i) {
         if (!std::isfinite(lr[i])) continue;
         const auto& m = model.at(steps[i]);
+        at_step[i] = m[0];
         const double w = 1.0 / (std::max(lr[i], floor) * std::max(lr[i], floor));
         for (std::size_t k = 0; k < 3; ++k) num[k] += w * m[k] * lr[i], den[k] += w * m[k] * m[k];
       }
       for (std::size_t k = 0; k < 3; ++k) scale[k] = den[k] > 0 ? num[k] / den[k] : 1;
     }
     detail::lr_at_offsets<Model> model(form);
+    std::array<double, 3> kept{};
     for (std::size_t i = 0; i < lr.size(); ++i) {
       if (!std::isfinite(lr[i])) continue;
-      const auto& at = model.at(steps[i]);
+      if (!at_step.empty()) {
+        const std::int64_t s = steps[i];
+        const bool before = i > 0 && std::isfinite(lr[i - 1]) && steps[i - 1] == s - 1;
+        const bool after = i + 1 < lr.size() && std::isfinite(lr[i + 1]) && steps[i + 1] == s + 1;
+        kept = {at_step[i], before ? at_step[i - 1] : form.lr(static_cast<double>(s - 1)),
+                after ? at_step[i + 1] : form.lr(static_cast<double>(s + 1))};
+      }
+      const auto& at = at_step.empty() ? model.at(steps[i]) : kept;
       for (std::size_t k = 0; k < 3; ++k) {
         const double m = scale[k] * at[k];
         const double e = std::abs(m - lr[i]) / std::max(lr[i], floor);

@@ -4,7 +4,8 @@
 //
 // For each size: generates a seed-shaped JSONL log of about N MiB in memory (seed_log_generator.hpp),
 // reads it with read_jsonl (single-threaded, from memory), then times diagnose, the schedule
-// reconstruction of the logged lr, the whole analyze() (both of those plus the checkpoint table),
+// reconstruction of the logged lr, the check of the logged lr against the config's schedule, the whole
+// analyze() (those three plus the checkpoint table),
 // JSON rendering, the three SVG figures and the Markdown report. Each stage is printed as ms, as a
 // ratio to the read time, and as ns per record; a table across sizes shows whether ns per record stays
 // flat (linear in records). Issue 6's target: every stage under 10 % of the read time.
@@ -85,6 +86,16 @@ bool measure(std::uint64_t mb, int repeat, size_result& out) {
   if (!fit) {
     std::fprintf(stderr, "schedule reconstruction failed: %s\n", fit.error().message.c_str());
     return false;
+  }
+  // analyze() also checks the logged lr against the config's closed form (a full pass of its own)
+  if (const auto cfg = schedule_from_config(r->config)) {
+    schedule_agreement agreement;
+    out.stages.push_back({"config check", best_ms(repeat, [&] {
+                            agreement = compare_schedule(*cfg, r->lr.step_view(), r->lr.view());
+                          })});
+    do_not_optimize(agreement.max_relative_error);
+  } else {
+    out.stages.push_back({"config check (none)", 0.0});
   }
   report::analysis a;
   out.stages.push_back({"analyze (all of it)", best_ms(repeat, [&] { a = report::analyze(*r); })});

@@ -55,11 +55,14 @@ struct finite_curve {
 };
 
 /// Views `s` (which must outlive the result) or, when it has non-finite points, copies the finite ones.
-inline finite_curve finite_points(const series& s) {
+/// `non_finite`: how many values of `s` are NaN/Inf, when the caller has counted them already.
+inline finite_curve finite_points(const series& s, std::optional<std::size_t> non_finite = std::nullopt) {
   finite_curve c;
   const std::size_t n = std::min(s.steps.size(), s.values.size());
   std::size_t finite = 0;
-  for (std::size_t i = 0; i < n; ++i) finite += std::isfinite(s.values[i]) ? 1 : 0;
+  if (non_finite && s.steps.size() == s.values.size()) finite = n - *non_finite;
+  else
+    for (std::size_t i = 0; i < n; ++i) finite += std::isfinite(s.values[i]) ? 1 : 0;
   if (finite == n) {
     c.steps = std::span<const std::int64_t>(s.steps.data(), n);
     c.values = std::span<const double>(s.values.data(), n);
@@ -103,18 +106,34 @@ inline std::vector<double> train_at_checkpoints(const series& train, std::span<c
   for (std::size_t i = 0; i < val_steps.size(); ++i) {
     double sum = 0;
     std::size_t n = 0;
-    while (j < train.size() && train.steps[j] <= val_steps[i]) {
+    // the training points up to this checkpoint: found by binary search (steps increase), so only their
+    // values are read, in order
+    const auto end = static_cast<std::size_t>(
+        std::upper_bound(train.steps.begin() + static_cast<std::ptrdiff_t>(j), train.steps.end(), val_steps[i]) -
+        train.steps.begin());
+    for (; j < end; ++j)
       if (std::isfinite(train.values[j])) {
         sum += train.values[j];
         ++n;
       }
-      ++j;
-    }
     if (n) out.push_back(sum / static_cast<double>(n));
     else if (auto v = train.at_or_before(val_steps[i])) out.push_back(*v);
     else out.push_back(std::nan(""));
   }
   return out;
+}
+
+/// *std::max_element(values) of a non-empty span, without its compare-and-select chain: four running maxima.
+/// Equal results: max_element keeps a NaN it starts with and skips later NaNs, as `m < x ? x : m` does.
+inline double max_value(std::span<const double> values) noexcept {
+  if (std::isnan(values[0])) return values[0];
+  double m[4] = {values[0], values[0], values[0], values[0]};
+  std::size_t i = 0;
+  for (; i + 4 <= values.size(); i += 4)
+    for (std::size_t k = 0; k < 4; ++k) m[k] = m[k] < values[i + k] ? values[i + k] : m[k];
+  for (; i < values.size(); ++i) m[0] = m[0] < values[i] ? values[i] : m[0];
+  const double a = m[0] < m[1] ? m[1] : m[0], b = m[2] < m[3] ? m[3] : m[2];
+  return a < b ? b : a;
 }
 
 inline criterion make_criterion(std::string name, std::optional<double> value, std::optional<double> threshold,
@@ -156,8 +175,9 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
   diagnosis d;
   const series val_series = primary_validation(r);
   const series& train_series = !r.train_loss.empty() ? r.train_loss : r.checkpoint_train_loss;
+  const non_finite_report train_non_finite = find_non_finite(train_series.values);  // one pass, used twice
   const finite_curve v = finite_points(val_series);
-  const finite_curve tr = finite_points(train_series);
+  const finite_curve tr = finite_points(train_series, train_non_finite.count);
   const std::size_t n = v.size();
 
   // ---------- noise ----------
@@ -193,7 +213,7 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
   // The training loss decides the divergence step when it goes non-finite for good: a NaN validation loss
   // logged before the first step (llm.c evaluates the initial model) dates the damage, not the divergence.
   for (const series* s : {&train_series, &val_series}) {
-    const auto rep = find_non_finite(s->values);
+    const auto rep = s == &train_series ? train_non_finite : find_non_finite(s->values);
     if (!rep.first) continue;
     if (s == &val_series && nf_persistent) {
       nf_count += rep.count;
@@ -214,10 +234,10 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
 
   // A runaway is judged on the training loss only: a validation loss that doubles while
   // training improves is overfitting, not divergence.
-  const runaway_report runaway = tr.size() >= 8 ? find_runaway(tr.values, opts.divergence_factor,
-                                                               opts.divergence_min_rise_fraction,
-                                                               opts.divergence_recovery_factor)
-                                                : runaway_report{};
+  const runaway_report runaway =
+      tr.size() >= 8 ? find_runaway_finite(tr.values, [](std::size_t k) { return k; }, opts.divergence_factor,
+                                           opts.divergence_min_rise_fraction, opts.divergence_recovery_factor)
+                     : runaway_report{};
   const bool runaway_fired = runaway.first && !runaway.recovered;
   d.criteria.push_back(make_criterion(
       "runaway_loss_ratio", runaway.first ? std::optional<double>(runaway.final_level / runaway.level_before) : std::nullopt,
@@ -375,9 +395,11 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
     train_start = median(std::span<const double>(tr.values).first(std::min<std::size_t>(3, tr.size())));
     const std::int64_t lo_step = m >= h ? v.steps[m - h] : v.steps.front();
     const std::int64_t hi_step = v.steps[std::min(n - 1, m + h)];
-    std::vector<double> around;
-    for (std::size_t i = 0; i < tr.size(); ++i)
-      if (tr.steps[i] >= lo_step && tr.steps[i] <= hi_step) around.push_back(tr.values[i]);
+    // steps increase: the points between lo_step and hi_step are one run, found by binary search
+    const auto first = std::lower_bound(tr.steps.begin(), tr.steps.end(), lo_step);
+    const auto last = std::upper_bound(first, tr.steps.end(), hi_step);
+    std::vector<double> around(tr.values.begin() + (first - tr.steps.begin()),
+                               tr.values.begin() + (last - tr.steps.begin()));
     if (around.empty())
       if (auto t = train_series.at_or_before(v.steps[m])) around.push_back(*t);
     if (!around.empty()) train_at_min = median(around);
@@ -577,7 +599,7 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
     d.verdict = verdict::plateau;
     d.plateau_start_step = v.steps[*plateau_from];
     std::string cause;
-    const double lr_max = r.lr.empty() ? 0.0 : *std::max_element(r.lr.values.begin(), r.lr.values.end());
+    const double lr_max = r.lr.empty() ? 0.0 : max_value(r.lr.values);
     const auto lr_at = r.lr.at_or_before(v.steps[*plateau_from]);
     const bool lr_collapsed = lr_at && lr_max > 0 && *lr_at <= 0.01 * lr_max;
     if (lr_collapsed) cause = " The learning rate had fallen to " + num(*lr_at) + " (" + pct(*lr_at / lr_max) + " of its peak).";
@@ -628,7 +650,7 @@ diagnosis diagnose(const run& r, const diagnose_options& opts, Fit&& fit) {
                                pct(*gain) + ".",
                            "Keep the last checkpoint (step " + step_str(last_step) + "): it is the best so far."};
       if (!r.lr.empty()) {
-        const double lr_peak = *std::max_element(r.lr.values.begin(), r.lr.values.end());
+        const double lr_peak = max_value(r.lr.values);
         const double lr_end = r.lr.values.back();
         if (lr_peak > 0 && lr_end <= 0.1 * lr_peak)
           d.recommendations.push_back("The learning rate had decayed to " + pct(lr_end / lr_peak) +

@@ -54,7 +54,39 @@ namespace detail {
  * minimum of every raw point those earlier windows saw. O(n) with a monotonic deque; most healthy curves
  * pass it and skip the O(n w) smoothing. False only means "look closer".
  */
+inline bool runaway_impossible_exact(std::span<const double> finite, std::size_t h, double factor);
+
+/**
+ * The same proof by blocks of h points, cheaper and a little stricter: the window of a point in block k
+ * lies within blocks k - 1 .. k + 1, and every earlier window within blocks 0 .. k + 1, so block maxima
+ * against the running minimum of whole blocks bound both sides. Vectorisable min/max per block, no
+ * branch per point; where it cannot decide, the exact point-by-point proof (a monotonic deque) runs.
+ */
 inline bool runaway_impossible(std::span<const double> finite, std::size_t h, double factor) {
+  const std::size_t n = finite.size();
+  if (!(factor > 0) || n < 2) return false;
+  const std::size_t b = std::max<std::size_t>(h, 1), blocks = (n + b - 1) / b;
+  auto block = [&](std::size_t k, double& lo, double& hi) {
+    lo = INFINITY, hi = -INFINITY;
+    for (std::size_t i = k * b, e = std::min(n, i + b); i < e; ++i) lo = std::min(lo, finite[i]), hi = std::max(hi, finite[i]);
+  };
+  // maxima of blocks k - 1, k, k + 1 as the scan moves; prefix_min covers blocks 0 .. k + 1
+  double hi_prev = -INFINITY, lo_cur, hi_cur, lo_next = INFINITY, hi_next = -INFINITY;
+  block(0, lo_cur, hi_cur);
+  double prefix_min = lo_cur;
+  bool proven = true;
+  for (std::size_t k = 0; k < blocks && proven; ++k) {
+    if (k + 1 < blocks) block(k + 1, lo_next, hi_next);
+    else lo_next = INFINITY, hi_next = -INFINITY;
+    prefix_min = std::min(prefix_min, lo_next);
+    const double window_max = std::max(hi_prev, std::max(hi_cur, hi_next));
+    proven = prefix_min > 0 && window_max < 1e300 && window_max < factor * prefix_min;
+    hi_prev = hi_cur, lo_cur = lo_next, hi_cur = hi_next;
+  }
+  return proven || runaway_impossible_exact(finite, h, factor);
+}
+
+inline bool runaway_impossible_exact(std::span<const double> finite, std::size_t h, double factor) {
   const std::size_t n = finite.size();
   if (!(factor > 0) || n < 2) return false;
   // indices of decreasing values, the window's maximum first; circular, a power of two above 2h + 1
@@ -89,20 +121,15 @@ inline bool runaway_impossible(std::span<const double> finite, std::size_t h, do
  * about 2 % of the points (at least 5), which ignores single-step spikes. O(n w).
  */
 inline runaway_report find_runaway(std::span<const double> values, double factor = 2.0,
-                                   double min_rise_fraction = 0.1, double recovery_factor = 1.5) {
+                                   double min_rise_fraction = 0.1, double recovery_factor = 1.5);
+
+namespace detail {
+
+/// find_runaway over points known to be finite; `index(k)` maps the k-th of them to the caller's index.
+template <class Index>
+runaway_report find_runaway_finite(std::span<const double> finite, Index&& index, double factor,
+                                   double min_rise_fraction, double recovery_factor) {
   runaway_report r;
-  // The finite points, with their index; all of them (the usual case) are viewed, not copied.
-  std::vector<double> own;
-  std::vector<std::size_t> own_index;
-  const auto all_finite = std::all_of(values.begin(), values.end(), [](double x) { return std::isfinite(x); });
-  if (!all_finite)
-    for (std::size_t i = 0; i < values.size(); ++i)
-      if (std::isfinite(values[i])) {
-        own.push_back(values[i]);
-        own_index.push_back(i);
-      }
-  const std::span<const double> finite = all_finite ? values : std::span<const double>(own);
-  auto index = [&](std::size_t k) { return all_finite ? k : own_index[k]; };
   const std::size_t n = finite.size();
   if (n < 8) return r;
   const std::size_t h = std::clamp<std::size_t>(n / 100, 2, 25);
@@ -131,6 +158,26 @@ inline runaway_report find_runaway(std::span<const double> values, double factor
     low = std::min(low, smooth[i]);
   }
   return r;
+}
+
+}  // namespace detail
+
+inline runaway_report find_runaway(std::span<const double> values, double factor, double min_rise_fraction,
+                                   double recovery_factor) {
+  // The finite points, with their index; all of them (the usual case) are viewed, not copied.
+  const auto all_finite = std::all_of(values.begin(), values.end(), [](double x) { return std::isfinite(x); });
+  if (all_finite)
+    return detail::find_runaway_finite(values, [](std::size_t k) { return k; }, factor, min_rise_fraction,
+                                       recovery_factor);
+  std::vector<double> own;
+  std::vector<std::size_t> own_index;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (std::isfinite(values[i])) {
+      own.push_back(values[i]);
+      own_index.push_back(i);
+    }
+  return detail::find_runaway_finite(own, [&](std::size_t k) { return own_index[k]; }, factor, min_rise_fraction,
+                                     recovery_factor);
 }
 
 }  // namespace trainscope::inline v1

@@ -36,11 +36,13 @@ struct spike {
  * Non-finite points are skipped.
  *
  * Cost: O(n) for most curves, O(n window) at worst. The threshold is never below the median times
- * (1 + min_relative), and the median is never below the window's minimum (kept by a monotonic deque), so
- * a point under minimum x (1 + min_relative) is no spike and needs neither median nor MAD. Only the other
- * points bring a sorted copy of the window up to date (one shift per point since the last, or a sort
- * when that is cheaper) and read the exact median and MAD from it: the same values as median() and
- * mad_sigma() of the window, so the result does not depend on the shortcut.
+ * (1 + min_relative), and the median is never below the window's minimum, nor below the minimum of any
+ * longer stretch that contains the window: here the accepted points of the current block of `window`
+ * points and of the block before (two running minima, no branch per point, where a monotonic deque
+ * mispredicts on noisy data). A point under that bound x (1 + min_relative) is no spike and needs neither
+ * median nor MAD. Only the other points bring a sorted copy of the window up to date (one shift per point
+ * since the last, or a sort when that is cheaper) and read the exact median and MAD from it: the same
+ * values as median() and mad_sigma() of the window, so the result does not depend on the shortcut.
  */
 inline std::vector<spike> find_spikes(std::span<const std::int64_t> steps, std::span<const double> values,
                                       const spike_options& opts = {}) {
@@ -50,11 +52,10 @@ inline std::vector<spike> find_spikes(std::span<const std::int64_t> steps, std::
   // (the window and the values that left it since the sorted copy was last brought up to date).
   std::vector<double> hist(2 * w);
   std::size_t accepted = 0, hist_pos = 0;
-  // Monotonic deque of (number, value), circular with capacity w: its front is the window's minimum.
-  std::vector<std::size_t> dq_seq(w);
-  std::vector<double> dq_val(w);
-  std::size_t dq_head = 0, dq_size = 0;
-  auto wrap = [w](std::size_t k) { return k >= w ? k - w : k; };
+  // Minima of the accepted points numbered [b w, accepted) (this block) and [(b - 1) w, b w) (the one
+  // before): the window, the last min(accepted, w) points, lies within both, so their minimum bounds its own.
+  double block_min = INFINITY, prev_block_min = INFINITY;
+  std::size_t block_left = w;  // accepted points until the block ends
   detail::sorted_window sorted;  // the window in order, as of `synced` accepted points
   sorted.reserve(w);
   std::size_t synced = 0;
@@ -76,14 +77,67 @@ inline std::vector<spike> find_spikes(std::span<const std::int64_t> steps, std::
   };
   const bool bound_usable = opts.min_relative >= 0;  // then med + min_relative |med| grows with med >= 0
   const std::size_t n = std::min(steps.size(), values.size());
+  // Accepts the finite points [i, j) without testing them (by segments: vectorisable minimum and copy).
+  auto accept_all = [&](std::size_t i, std::size_t j) {
+    while (i < j) {
+      const std::size_t seg = std::min({j - i, block_left, hist.size() - hist_pos});
+      double m[4] = {block_min, block_min, block_min, block_min};
+      std::size_t k = 0;
+      for (; k + 4 <= seg; k += 4)
+        for (std::size_t l = 0; l < 4; ++l) m[l] = std::min(m[l], values[i + k + l]);
+      for (; k < seg; ++k) m[0] = std::min(m[0], values[i + k]);
+      block_min = std::min(std::min(m[0], m[1]), std::min(m[2], m[3]));
+      std::copy(values.begin() + static_cast<std::ptrdiff_t>(i), values.begin() + static_cast<std::ptrdiff_t>(i + seg),
+                hist.begin() + static_cast<std::ptrdiff_t>(hist_pos));
+      i += seg, accepted += seg, block_left -= seg, hist_pos += seg;
+      if (hist_pos == hist.size()) hist_pos = 0;
+      if (block_left == 0) prev_block_min = block_min, block_min = INFINITY, block_left = w;
+    }
+  };
+  // Chunks of points are first tested together: when all are finite and all lie under the bound taken
+  // with the chunk's own minimum (no lower than what each point would see), none can be a spike.
+  constexpr std::size_t chunk = 64;
+  std::size_t chunk_end = 0;  // points before it were tested as a chunk or are taken one by one
   for (std::size_t i = 0; i < n;) {
+    if (i >= chunk_end) {
+      chunk_end = std::min(n, i + chunk);
+      if (bound_usable && accepted > 0) {
+        // four lanes each (no chain of dependent compares); a NaN is skipped by the compares and caught by
+        // `nan`, an infinity makes hi or lo fail the test
+        double lo4[4], hi4[4];
+        std::fill(lo4, lo4 + 4, std::min(block_min, prev_block_min));
+        std::fill(hi4, hi4 + 4, -INFINITY);
+        bool nan = false;
+        std::size_t k = i;
+        for (; k + 4 <= chunk_end; k += 4)
+          for (std::size_t l = 0; l < 4; ++l) {
+            const double v = values[k + l];
+            lo4[l] = v < lo4[l] ? v : lo4[l];
+            hi4[l] = hi4[l] < v ? v : hi4[l];
+            nan |= v != v;
+          }
+        for (; k < chunk_end; ++k) {
+          const double v = values[k];
+          lo4[0] = v < lo4[0] ? v : lo4[0];
+          hi4[0] = hi4[0] < v ? v : hi4[0];
+          nan |= v != v;
+        }
+        const double lo = std::min(std::min(lo4[0], lo4[1]), std::min(lo4[2], lo4[3]));
+        const double hi = std::max(std::max(hi4[0], hi4[1]), std::max(hi4[2], hi4[3]));
+        if (!nan && lo >= 0 && hi <= lo + opts.min_relative * lo) {
+          accept_all(i, chunk_end);
+          i = chunk_end;
+          continue;
+        }
+      }
+    }
     const double x = values[i];
     if (!std::isfinite(x)) {
       ++i;
       continue;
     }
     const std::size_t filled = std::min(accepted, w);
-    const double lo = dq_size ? dq_val[dq_head] : -1.0;
+    const double lo = accepted ? std::min(block_min, prev_block_min) : -1.0;
     const bool clearly_not = bound_usable && lo >= 0 && x <= lo + opts.min_relative * lo;
     if (filled >= opts.min_history && !clearly_not) {
       sync();
@@ -119,12 +173,9 @@ inline std::vector<spike> find_spikes(std::span<const std::int64_t> steps, std::
         continue;
       }
     }
-    // accept x: the window's minimum first (drop the front that leaves, then larger values at the back)
-    if (dq_size && dq_seq[dq_head] + w <= accepted) dq_head = wrap(dq_head + 1), --dq_size;
-    while (dq_size && dq_val[wrap(dq_head + dq_size - 1)] >= x) --dq_size;
-    dq_seq[wrap(dq_head + dq_size)] = accepted;
-    dq_val[wrap(dq_head + dq_size)] = x;
-    ++dq_size;
+    // accept x
+    block_min = std::min(block_min, x);
+    if (--block_left == 0) prev_block_min = block_min, block_min = INFINITY, block_left = w;
     hist[hist_pos] = x;
     hist_pos = hist_pos + 1 == hist.size() ? 0 : hist_pos + 1;
     ++accepted;

@@ -103,10 +103,18 @@ inline std::string to_scientific(double v, int digits) {
 inline void append_coord(std::string& out, double v) {
   // points far off the figure (a caller's axis limit cut them) are clipped anyway; keep their text short
   v = std::clamp(v, -1e6, 1e6);
-  std::string s = to_fixed(std::round(v * 10.0) / 10.0, 1);
-  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
-  if (s == "-0") s = "0";
-  out += s;
+  // The text of round(v * 10) / 10 printed with one decimal is the integer k = round(v * 10) written as
+  // k / 10 (that double is within an ulp of the decimal): digits straight from k, no formatting call.
+  const auto k = static_cast<long long>(std::round(v * 10.0));
+  const unsigned long long a = k < 0 ? static_cast<unsigned long long>(-k) : static_cast<unsigned long long>(k);
+  char buf[24];
+  char* p = buf + sizeof buf;
+  if (a % 10) *--p = static_cast<char>('0' + a % 10), *--p = '.';  // ".0" is left out
+  unsigned long long whole = a / 10;
+  do *--p = static_cast<char>('0' + whole % 10), whole /= 10;
+  while (whole);
+  if (k < 0) *--p = '-';  // k == 0 (also from -0.04) prints "0"
+  out.append(p, buf + sizeof buf);
 }
 
 inline std::string xml_escape(std::string_view s) {
@@ -457,19 +465,32 @@ inline std::string render_svg(const std::vector<plot_series>& series, const plot
         {f.left + (f.width - legend_w) / 2, f.bottom() - pad - legend_h},
     }};
     std::size_t best_hits = std::numeric_limits<std::size_t>::max(), best = 0;
+    // samples per segment (one every 4 px of its length), the same for every candidate box
+    std::vector<std::vector<int>> segment_steps(lines.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& l = lines[i];
+      segment_steps[i].assign(l.px.size(), 0);
+      for (std::size_t k = 0; k + 1 < l.px.size(); ++k)
+        if (!std::isnan(l.py[k]) && !std::isnan(l.py[k + 1]))
+          segment_steps[i][k] = static_cast<int>(std::hypot(l.px[k + 1] - l.px[k], l.py[k + 1] - l.py[k]) / 4);
+    }
     for (std::size_t c = 0; c < candidates.size(); ++c) {
       const double bx0 = candidates[c][0] - 4, by0 = candidates[c][1] - 4;
       const double bx1 = candidates[c][0] + legend_w + 4, by1 = candidates[c][1] + legend_h + 4;
       std::size_t hits = 0;
       auto inside = [&](double px, double py) { return px >= bx0 && px <= bx1 && py >= by0 && py <= by1; };
-      for (const auto& l : lines) {
+      for (std::size_t li = 0; li < lines.size(); ++li) {
+        const auto& l = lines[li];
         for (std::size_t k = 0; k < l.px.size(); ++k) {
           if (std::isnan(l.py[k])) continue;
           hits += inside(l.px[k], l.py[k]);
           // sample the segment to the next point, so a long straight segment through the box counts too
           if (k + 1 < l.px.size() && !std::isnan(l.py[k + 1])) {
-            const double len = std::hypot(l.px[k + 1] - l.px[k], l.py[k + 1] - l.py[k]);
-            const int steps = static_cast<int>(len / 4);
+            const int steps = segment_steps[li][k];
+            // a segment whose extent (widened by a pixel against rounding) misses the box has no sample in it
+            if (std::max(l.px[k], l.px[k + 1]) + 1 < bx0 || std::min(l.px[k], l.px[k + 1]) - 1 > bx1 ||
+                std::max(l.py[k], l.py[k + 1]) + 1 < by0 || std::min(l.py[k], l.py[k + 1]) - 1 > by1)
+              continue;
             for (int j = 1; j < steps; ++j) {
               const double u = static_cast<double>(j) / steps;
               hits += inside(l.px[k] + u * (l.px[k + 1] - l.px[k]), l.py[k] + u * (l.py[k + 1] - l.py[k]));

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "trainscope/schedule/closed_forms.hpp"
@@ -183,25 +184,27 @@ namespace detail {
 
 /// The model's lr at step - 1, step and step + 1 for each sample in turn. Consecutive steps share two of
 /// the three, so a log of every step costs one closed-form evaluation per sample instead of three; the
-/// values are the same lr_at(model, double(step - offset)) calls, only not repeated.
+/// values are the same lr(double(step - offset)) calls, only not repeated. `Model` is one alternative of
+/// schedule_model, so the closed form is called directly (inlined), not through the variant per sample.
+template <class Model>
 class lr_at_offsets {
  public:
-  explicit lr_at_offsets(const schedule_model& m) : model_(m) {}
+  explicit lr_at_offsets(const Model& m) : model_(m) {}
   /// lr at step - offset for offset 0, 1, -1 (in that order, as compare_schedule tries them)
   const std::array<double, 3>& at(std::int64_t step) {
     if (valid_ && step == step_ + 1) {
       const double below = at_[0], here = at_[2];  // lr(step - 1) was lr(prev), lr(step) was lr(prev + 1)
-      at_ = {here, below, lr_at(model_, static_cast<double>(step + 1))};
+      at_ = {here, below, model_.lr(static_cast<double>(step + 1))};
     } else {
-      at_ = {lr_at(model_, static_cast<double>(step)), lr_at(model_, static_cast<double>(step - 1)),
-             lr_at(model_, static_cast<double>(step + 1))};
+      at_ = {model_.lr(static_cast<double>(step)), model_.lr(static_cast<double>(step - 1)),
+             model_.lr(static_cast<double>(step + 1))};
     }
     step_ = step, valid_ = true;
     return at_;
   }
 
  private:
-  const schedule_model& model_;
+  const Model& model_;
   std::array<double, 3> at_{};  // lr at step, step - 1, step + 1
   std::int64_t step_ = 0;
   bool valid_ = false;
@@ -222,30 +225,47 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
   // All three offsets in one pass over the samples (each accumulates in sample order, as one pass per
   // offset would).
   std::array<double, 3> scale{1, 1, 1};
-  if (!cs.peak_known) {
-    std::array<double, 3> num{}, den{};
-    detail::lr_at_offsets model(cs.model);
-    for (std::size_t i = 0; i < lr.size(); ++i) {
-      if (!std::isfinite(lr[i])) continue;
-      const auto& m = model.at(steps[i]);
-      const double w = 1.0 / (std::max(lr[i], floor) * std::max(lr[i], floor));
-      for (std::size_t k = 0; k < 3; ++k) num[k] += w * m[k] * lr[i], den[k] += w * m[k] * m[k];
-    }
-    for (std::size_t k = 0; k < 3; ++k) scale[k] = den[k] > 0 ? num[k] / den[k] : 1;
-  }
   std::array<double, 3> mx{}, s2{};
   std::size_t n = 0;
-  detail::lr_at_offsets model(cs.model);
-  for (std::size_t i = 0; i < lr.size(); ++i) {
-    if (!std::isfinite(lr[i])) continue;
-    const auto& at = model.at(steps[i]);
-    for (std::size_t k = 0; k < 3; ++k) {
-      const double m = scale[k] * at[k];
-      const double e = std::abs(m - lr[i]) / std::max(lr[i], floor);
-      mx[k] = std::max(mx[k], e), s2[k] += e * e;
+  // the closed form is chosen once; both passes call it directly
+  std::visit([&]<class Model>(const Model& form) {
+    // Without the peak the scale comes first (a pass of its own); the closed form's value at each sample's
+    // step is kept from it, so the second pass takes lr(step), and lr(step -+ 1) where the neighbouring sample
+    // is one step away, from there: the same values, without evaluating the closed form again.
+    std::vector<double> at_step;
+    if (!cs.peak_known) {
+      std::array<double, 3> num{}, den{};
+      detail::lr_at_offsets<Model> model(form);
+      at_step.resize(lr.size());
+      for (std::size_t i = 0; i < lr.size(); ++i) {
+        if (!std::isfinite(lr[i])) continue;
+        const auto& m = model.at(steps[i]);
+        at_step[i] = m[0];
+        const double w = 1.0 / (std::max(lr[i], floor) * std::max(lr[i], floor));
+        for (std::size_t k = 0; k < 3; ++k) num[k] += w * m[k] * lr[i], den[k] += w * m[k] * m[k];
+      }
+      for (std::size_t k = 0; k < 3; ++k) scale[k] = den[k] > 0 ? num[k] / den[k] : 1;
     }
-    ++n;
-  }
+    detail::lr_at_offsets<Model> model(form);
+    std::array<double, 3> kept{};
+    for (std::size_t i = 0; i < lr.size(); ++i) {
+      if (!std::isfinite(lr[i])) continue;
+      if (!at_step.empty()) {
+        const std::int64_t s = steps[i];
+        const bool before = i > 0 && std::isfinite(lr[i - 1]) && steps[i - 1] == s - 1;
+        const bool after = i + 1 < lr.size() && std::isfinite(lr[i + 1]) && steps[i + 1] == s + 1;
+        kept = {at_step[i], before ? at_step[i - 1] : form.lr(static_cast<double>(s - 1)),
+                after ? at_step[i + 1] : form.lr(static_cast<double>(s + 1))};
+      }
+      const auto& at = at_step.empty() ? model.at(steps[i]) : kept;
+      for (std::size_t k = 0; k < 3; ++k) {
+        const double m = scale[k] * at[k];
+        const double e = std::abs(m - lr[i]) / std::max(lr[i], floor);
+        mx[k] = std::max(mx[k], e), s2[k] += e * e;
+      }
+      ++n;
+    }
+  }, cs.model);
   for (std::size_t k = 0; k < 3; ++k)
     if (mx[k] < best.max_relative_error) {
       best.max_relative_error = mx[k];

@@ -101,21 +101,26 @@ inline bool invert3(const std::array<double, 9>& m, std::array<double, 9>& inv) 
 struct linear_solution {
   double e = 0, a = 0, rss = std::numeric_limits<double>::infinity();
   bool e_at_bound = false;  ///< E was clamped to 0
+  double sb = 0, sbb = 0;   ///< sum of x^-alpha and of its square over the points
 };
 
-/// For a fixed alpha the model is linear in (E, A): closed-form least squares.
+/// For a fixed alpha the model is linear in (E, A): closed-form least squares. `basis` (resized to the
+/// points) keeps x^-alpha between the sums and the residuals, so each power is computed once.
 inline linear_solution solve_linear(std::span<const double> x, std::span<const double> y, double alpha,
-                                    bool nonnegative_e = false) noexcept {
+                                    bool nonnegative_e, std::vector<double>& basis) {
   double sb = 0, sbb = 0, sy = 0, sby = 0;
   const double n = static_cast<double>(x.size());
+  basis.resize(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) {
     const double b = std::pow(x[i], -alpha);
+    basis[i] = b;
     sb += b;
     sbb += b * b;
     sy += y[i];
     sby += b * y[i];
   }
   linear_solution s;
+  s.sb = sb, s.sbb = sbb;
   const double det = n * sbb - sb * sb;
   if (!(det > 1e-12 * n * sbb)) return s;
   s.a = (n * sby - sb * sy) / det;
@@ -128,10 +133,16 @@ inline linear_solution solve_linear(std::span<const double> x, std::span<const d
   }
   s.rss = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const double r = y[i] - s.e - s.a * std::pow(x[i], -alpha);
+    const double r = y[i] - s.e - s.a * basis[i];
     s.rss += r * r;
   }
   return s;
+}
+
+inline linear_solution solve_linear(std::span<const double> x, std::span<const double> y, double alpha,
+                                    bool nonnegative_e = false) {
+  std::vector<double> basis;
+  return solve_linear(x, y, alpha, nonnegative_e, basis);
 }
 
 /// Fills covariance and residual sigma of a converged fit from its Jacobian.
@@ -187,6 +198,7 @@ inline power_law_fit fit_power_law(std::span<const double> t, std::span<const do
   f.t_scale = *std::max_element(ts.begin(), ts.end());
   std::vector<double> x(ts.size());
   for (std::size_t i = 0; i < ts.size(); ++i) x[i] = ts[i] / f.t_scale;
+  std::vector<double> basis(x.size());
 
   const double la = std::log(opts.alpha_min), lb = std::log(opts.alpha_max);
   const std::size_t grid = std::max<std::size_t>(opts.grid, 3);
@@ -194,7 +206,7 @@ inline power_law_fit fit_power_law(std::span<const double> t, std::span<const do
   double best_rss = std::numeric_limits<double>::infinity();
   for (std::size_t k = 0; k < grid; ++k) {
     const double alpha = std::exp(la + (lb - la) * static_cast<double>(k) / static_cast<double>(grid - 1));
-    const double rss = detail::solve_linear(x, ys, alpha, opts.nonnegative_e).rss;
+    const double rss = detail::solve_linear(x, ys, alpha, opts.nonnegative_e, basis).rss;
     if (rss < best_rss) {
       best_rss = rss;
       best = k;
@@ -208,24 +220,24 @@ inline power_law_fit fit_power_law(std::span<const double> t, std::span<const do
   hi = std::min(hi, lb);
   const double phi = 0.6180339887498949;
   double c = hi - phi * (hi - lo), d = lo + phi * (hi - lo);
-  double fc = detail::solve_linear(x, ys, std::exp(c), opts.nonnegative_e).rss, fd = detail::solve_linear(x, ys, std::exp(d), opts.nonnegative_e).rss;
+  double fc = detail::solve_linear(x, ys, std::exp(c), opts.nonnegative_e, basis).rss, fd = detail::solve_linear(x, ys, std::exp(d), opts.nonnegative_e, basis).rss;
   for (int it = 0; it < 40; ++it) {
     if (fc < fd) {
       hi = d;
       d = c;
       fd = fc;
       c = hi - phi * (hi - lo);
-      fc = detail::solve_linear(x, ys, std::exp(c), opts.nonnegative_e).rss;
+      fc = detail::solve_linear(x, ys, std::exp(c), opts.nonnegative_e, basis).rss;
     } else {
       lo = c;
       c = d;
       fc = fd;
       d = lo + phi * (hi - lo);
-      fd = detail::solve_linear(x, ys, std::exp(d), opts.nonnegative_e).rss;
+      fd = detail::solve_linear(x, ys, std::exp(d), opts.nonnegative_e, basis).rss;
     }
   }
   const double alpha = std::exp(0.5 * (lo + hi));
-  const auto lin = detail::solve_linear(x, ys, alpha, opts.nonnegative_e);
+  const auto lin = detail::solve_linear(x, ys, alpha, opts.nonnegative_e, basis);
   if (!std::isfinite(lin.rss)) return f;
   f.e = lin.e;
   f.a = lin.a;
@@ -265,15 +277,11 @@ inline curve_forecast forecast_power_law_profile(std::span<const double> t, std:
   const double xs = t_star / fit.t_scale;
   out.value = fit(t_star);
   out.low = out.high = out.value;
+  std::vector<double> basis(x.size());
   const auto consider = [&](double alpha) {
-    const auto lin = detail::solve_linear(x, ys, alpha, opts.nonnegative_e);
+    const auto lin = detail::solve_linear(x, ys, alpha, opts.nonnegative_e, basis);
     if (!std::isfinite(lin.rss) || (lin.rss - rss_min) > q * q * s2) return;
-    double sb = 0, sbb = 0;
-    for (double xi : x) {
-      const double b = std::pow(xi, -alpha);
-      sb += b;
-      sbb += b * b;
-    }
+    const double sb = lin.sb, sbb = lin.sbb;  // the same sums of the same powers, in the same order
     const double n = static_cast<double>(x.size()), bs = std::pow(xs, -alpha);
     const double var = lin.e_at_bound ? s2 * bs * bs / sbb
                                       : s2 * (sbb - 2 * bs * sb + bs * bs * n) / (n * sbb - sb * sb);

@@ -2,8 +2,9 @@
 //
 //   bench_jsonl_read [--mb N] [--repeat R]         in memory: reader vs baseline, single-threaded
 //   bench_jsonl_read --file PATH [--mb N]          writes a seed-shaped log of N MB to PATH, reads it in
-//                                                  child processes (reader, baseline), reports time and
-//                                                  peak RSS of each, then deletes PATH
+//                                                  child processes (reader on one thread and on all cores,
+//                                                  baseline), reports time and peak RSS of each, then
+//                                                  deletes PATH
 //
 // Baseline: what a person would write with simdjson alone: load the whole input, iterate_many,
 // pick step / loss / lr / val_loss by key into vectors (reserved ahead like the reader).
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "baseline_reader.hpp"
@@ -128,7 +130,7 @@ int from_file(const std::string& path, std::uint64_t mb) {
   }
   const double mib = static_cast<double>(size) / (1 << 20);
   std::printf("file: %s, %.1f MiB, %llu steps\n", path.c_str(), mib, static_cast<unsigned long long>(o.steps));
-  long reader_rss = 0, base_rss = 0;
+  long reader_rss = 0, parallel_rss = 0, base_rss = 0;
   // The reader first: RUSAGE_CHILDREN keeps the maximum over children, so the smaller one goes first.
   const double tr = run_child("read_jsonl_file", [&] {
     auto r = io::read_jsonl_file(path);
@@ -137,6 +139,12 @@ int from_file(const std::string& path, std::uint64_t mb) {
     std::fflush(stdout);
     return r.has_value();
   }, reader_rss);
+  const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  const double tp = run_child("read_jsonl_file, threads", [&] {
+    io::read_options o;
+    o.threads = threads;
+    return io::read_jsonl_file(path, o).has_value();
+  }, parallel_rss);
   const double tb = run_child("baseline", [&] {
     simdjson::padded_string whole;
     if (simdjson::padded_string::load(path).get(whole)) return false;
@@ -149,6 +157,8 @@ int from_file(const std::string& path, std::uint64_t mb) {
   std::remove(path.c_str());
   std::printf("  read_jsonl_file: %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file\n", tr, mib / tr,
               reader_rss / 1024.0, reader_rss / 1024.0 / mib);
+  std::printf("  read_jsonl_file, %u threads: %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file  (%.2fx one thread)\n",
+              threads, tp, mib / tp, parallel_rss / 1024.0, parallel_rss / 1024.0 / mib, tr / tp);
   std::printf("  baseline (whole file in memory): %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file\n", tb,
               mib / tb, base_rss / 1024.0, base_rss / 1024.0 / mib);
   return 0;

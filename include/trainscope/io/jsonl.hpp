@@ -39,6 +39,7 @@
 #include "trainscope/core/run.hpp"
 #include "trainscope/core/run_builder.hpp"
 #include "trainscope/io/detail/input.hpp"
+#include "trainscope/io/detail/jsonl_blocks.hpp"
 #include "trainscope/io/detail/jsonl_parallel.hpp"
 #include "trainscope/io/detail/jsonl_parser.hpp"
 #include "trainscope/io/read_options.hpp"
@@ -128,57 +129,20 @@ template <class Sink, class OnBlock>
 result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink, std::FILE* f,
                                          const std::string& path, OnBlock&& on_block,
                                          std::uint64_t limit = UINT64_MAX, std::size_t block = jsonl_block_size) {
-  std::size_t cap = block < 16 ? 16 : block;
-  std::unique_ptr<char[]> buf(new char[cap + input_padding]);  // not zeroed: filled before use
-  std::size_t have = 0;
-  std::uint64_t offset = 0;  // input offset of buf[0]
-  bool eof = false, first = true;
-  for (;;) {
-    while (have < cap && !eof) {
-      // A file that grows while it is read is read up to the size it had at open (`limit`).
-      const std::uint64_t left = limit - std::min(limit, offset + have);
-      if (left == 0) {
-        eof = true;
-        break;
-      }
-      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap - have, left));
-      std::size_t got = std::fread(buf.get() + have, 1, want, f);
-      have += got;
-      if (got == 0) {
-        if (std::ferror(f)) return unexpected(open_error(errc::io_error, path, "read error after " +
-                                                                              std::to_string(offset + have) + " bytes"));
-        eof = true;
-      }
+  jsonl_block_cutter cutter(f, path, limit, block);
+  jsonl_block_buffer buf;
+  while (cutter.next(buf)) {
+    if (cutter.byte_order_mark()) sink.diagnostics().byte_order_mark = true;
+    if (buf.last_line) {
+      parser.parse_last_line(buf.data(), buf.data() + buf.size, buf.offset);
+      return cutter.offset();
     }
-    if (first) {
-      first = false;
-      if (has_bom(buf.get(), have)) {
-        sink.diagnostics().byte_order_mark = true;
-        std::memmove(buf.get(), buf.get() + 3, have - 3);
-        have -= 3;
-        offset = 3;
-      }
-    }
-    std::memset(buf.get() + have, 0, input_padding);
-    const char* nl = last_newline(buf.get(), buf.get() + have);
-    if (nl) {
-      if (!parser.parse(buf.get(), nl + 1, offset)) return offset;
-      std::size_t used = static_cast<std::size_t>(nl + 1 - buf.get());
-      std::memmove(buf.get(), nl + 1, have - used);
-      have -= used;
-      offset += used;
-      on_block(offset);
-    } else if (eof) {
-      if (have) parser.parse_last_line(buf.get(), buf.get() + have, offset);
-      return offset + have;
-    } else {  // a line longer than the buffer: grow it
-      std::size_t next = cap * 2;
-      std::unique_ptr<char[]> bigger(new char[next + input_padding]);
-      std::memcpy(bigger.get(), buf.get(), have);
-      buf = std::move(bigger);
-      cap = next;
-    }
+    if (!parser.parse(buf.data(), buf.data() + buf.size, buf.offset)) return buf.offset;
+    on_block(cutter.offset());
   }
+  if (cutter.byte_order_mark()) sink.diagnostics().byte_order_mark = true;  // a file of a byte order mark only
+  if (cutter.failure()) return unexpected(*cutter.failure());
+  return cutter.offset();
 }
 
 /// The errors every JSONL entry point shares, decided once the input is read.

@@ -3,8 +3,8 @@
  * Parallel JSONL file reading: the blocks the streaming reader would parse one after the other
  * are parsed by worker threads, and their records reach one run_builder in file order.
  *
- * Why the result is the single-threaded one, exactly: the blocks are cut where parse_jsonl_stream
- * cuts them (same buffer size, same growth for a long line), each worker's parser reads a block as
+ * Why the result is the single-threaded one, exactly: the blocks are cut by the same
+ * jsonl_block_cutter as parse_jsonl_stream's, each worker's parser reads a block as
  * the streaming parser would, and the records, issues and counts of block k enter the builder only
  * after those of block k-1. Issues carry lines numbered from their block's start; the merge adds the
  * lines of the blocks before. Memory stays bounded: a ring of a few blocks is in flight.
@@ -26,6 +26,7 @@
 #include "trainscope/core/run.hpp"
 #include "trainscope/core/run_builder.hpp"
 #include "trainscope/io/detail/input.hpp"
+#include "trainscope/io/detail/jsonl_blocks.hpp"
 #include "trainscope/io/detail/jsonl_parser.hpp"
 #include "trainscope/result.hpp"
 
@@ -147,11 +148,7 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
                                            std::uint64_t limit, OnBlock&& on_block,
                                            std::size_t block = jsonl_block_size) {
   struct slot {
-    std::unique_ptr<char[]> buf;
-    std::size_t cap = 0;    // bytes of buf before its padding
-    std::size_t size = 0;   // bytes to parse
-    std::uint64_t offset = 0;
-    bool last_line = false;  // no newline ends it: the input's last line
+    jsonl_block_buffer block;
     bool parsed = false;
     jsonl_batch batch;
   };
@@ -166,72 +163,11 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
   std::exception_ptr thread_failure;
   std::optional<error> failure;
 
-  // Reading state: touched only by the thread holding the `reading` role.
-  std::size_t cap = block < 16 ? 16 : block;  // as parse_jsonl_stream: grows for a line longer than it
-  std::uint64_t offset = 0;                   // input offset of the next block's first byte
-  std::vector<char> carry;                    // the partial line after the last block
-  bool eof = false, first = true;
+  // Touched only by the thread holding the `reading` role.
+  jsonl_block_cutter cutter(f, path, limit, block);
   // Merging state: touched only by the thread holding the `merging` role.
   std::size_t line_base = 1;
   std::vector<text_field> field_views;
-
-  // Fills `s` with the next block (the carried partial line, then new bytes): false at the end.
-  auto fill = [&](slot& s) -> bool {
-    for (;;) {
-      if (s.cap < cap || !s.buf) {
-        s.buf.reset(new char[cap + input_padding]);  // not zeroed: filled before use
-        s.cap = cap;
-      }
-      std::size_t have = carry.size();
-      if (have) std::memcpy(s.buf.get(), carry.data(), have);
-      while (have < cap && !eof) {
-        const std::uint64_t left = limit - std::min(limit, offset + have);
-        if (left == 0) {
-          eof = true;
-          break;
-        }
-        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap - have, left));
-        const std::size_t got = std::fread(s.buf.get() + have, 1, want, f);
-        have += got;
-        if (got == 0) {
-          if (std::ferror(f)) {
-            std::lock_guard lock(mutex);
-            failure = open_error(errc::io_error, path, "read error after " + std::to_string(offset + have) + " bytes");
-            return false;
-          }
-          eof = true;
-        }
-      }
-      if (first) {  // as parse_jsonl_stream, so that blocks end where they end there
-        first = false;
-        if (has_bom(s.buf.get(), have)) {
-          builder.diagnostics().byte_order_mark = true;  // no merge runs before the first block is read
-          std::memmove(s.buf.get(), s.buf.get() + 3, have - 3);
-          have -= 3;
-          offset = 3;
-        }
-      }
-      std::memset(s.buf.get() + have, 0, input_padding);
-      const char* nl = last_newline(s.buf.get(), s.buf.get() + have);
-      if (nl) {
-        s.size = static_cast<std::size_t>(nl + 1 - s.buf.get());
-        s.offset = offset;
-        s.last_line = false;
-        carry.assign(s.buf.get() + s.size, s.buf.get() + have);
-        offset += s.size;
-        return true;
-      }
-      if (eof) {
-        carry.clear();
-        if (!have) return false;
-        s.size = have, s.offset = offset, s.last_line = true;
-        offset += have;
-        return true;
-      }
-      carry.assign(s.buf.get(), s.buf.get() + have);  // a line longer than the buffer: grow it
-      cap *= 2;
-    }
-  };
 
   // Parsers live until every thread is done: batches name keys by views into their key caches.
   struct block_parser {
@@ -258,7 +194,7 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
               if (failed->line) failed->line += line_base - 1;
             }
             line_base += s.batch.newlines;
-            on_block(s.offset + s.size);
+            on_block(s.block.offset + s.block.size);
             lock.lock();
             s.parsed = false;
             ++consumed;
@@ -274,13 +210,19 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
         if (!reading && !input_done && produced - consumed < ring) {
           reading = true;
           slot& s = slots[produced % ring];
+          const bool first_block = produced == 0;
           lock.unlock();
-          const bool got = fill(s);
+          const bool got = cutter.next(s.block);
+          // No block is counted as read yet, so no merge runs: the builder is this thread's.
+          if (first_block && cutter.byte_order_mark()) builder.diagnostics().byte_order_mark = true;
           lock.lock();
           reading = false;
           if (!got) {
             input_done = true;
-            stop |= failure.has_value();
+            if (cutter.failure()) {
+              failure = cutter.failure();
+              stop = true;
+            }
             changed.notify_all();
             continue;
           }
@@ -294,8 +236,9 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
           s.batch.clear();
           p->sink.batch = &s.batch;
           p->parser.restart_lines();
-          if (s.last_line) p->parser.parse_last_line(s.buf.get(), s.buf.get() + s.size, s.offset);
-          else p->parser.parse(s.buf.get(), s.buf.get() + s.size, s.offset);
+          const jsonl_block_buffer& b = s.block;
+          if (b.last_line) p->parser.parse_last_line(b.data(), b.data() + b.size, b.offset);
+          else p->parser.parse(b.data(), b.data() + b.size, b.offset);
           s.batch.newlines = p->parser.line() - 1;
           if (p->parser.failed()) {  // a parser stops for good at its first failure: the next block gets a new one
             s.batch.failed = true;
@@ -327,7 +270,7 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
   for (auto& t : helpers) t.join();
   if (thread_failure) std::rethrow_exception(thread_failure);
   if (failure) return unexpected(std::move(*failure));
-  return offset;
+  return cutter.offset();
 }
 
 }  // namespace trainscope::inline v1::io::detail

@@ -206,8 +206,9 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     a.other_val.push_back(std::move(o));
   }
 
-  // Schedule: fitted from the logged lr; the config, where it names one, is checked against the fit.
-  // It reads only `r` and writes only a.schedule, so it can run beside diagnose (which writes the rest).
+  // Schedule: fitted from the logged lr; the config, where it names one, is checked against the log.
+  // The fit and the config check read only `r` and write separate members of a.schedule, so with
+  // threads the fit runs beside diagnose and the config check; what depends on both comes after.
   auto schedule_part = [&] {
     auto& sched = a.schedule;
     if (auto name = r.config_value("lr_schedule")) sched.config_schedule = *name;
@@ -223,9 +224,6 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     } else {
       sched.fit_error = r.lr.empty() ? "no learning rate in the log" : "only one learning-rate sample";
     }
-    sched.config = schedule_from_config(r.config);
-    if (sched.config && r.lr.size() >= 2) sched.agreement = compare_schedule(*sched.config, r.lr.step_view(), r.lr.view());
-    if (!sched.fitted && sched.config) sched.source = "config";  // no logged lr: the config is all there is
     for (const auto& g : r.lr_groups) {
       schedule_section::group out;
       out.name = g.name;
@@ -237,6 +235,15 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
         }
       sched.groups.push_back(std::move(out));
     }
+  };
+  auto config_part = [&] {
+    auto& sched = a.schedule;
+    sched.config = schedule_from_config(r.config);
+    if (sched.config && r.lr.size() >= 2) sched.agreement = compare_schedule(*sched.config, r.lr.step_view(), r.lr.view());
+  };
+  auto after_both = [&] {
+    auto& sched = a.schedule;
+    if (!sched.fitted && sched.config) sched.source = "config";  // no logged lr: the config is all there is
     for (auto s : opts.lr_at_steps) {
       if (sched.fitted) sched.lr_at.emplace_back(s, sched.fitted->lr(s));
       else if (sched.config) sched.lr_at.emplace_back(s, lr_at(sched.config->model, static_cast<double>(s)));
@@ -293,12 +300,14 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     if (xs.size() >= 3) a.gap = detail::fit_gap_trend(xs, gaps);
   }
 
+  config_part();
   if (schedule_thread.joinable()) {
     schedule_thread.join();
     if (schedule_failure) std::rethrow_exception(schedule_failure);
   } else {
     schedule_part();
   }
+  after_both();
   return a;
 }
 

@@ -245,10 +245,8 @@ inline result<run> read_jsonl_file(const std::string& path, const read_options& 
   if (!f) return unexpected(f.error());
   if (path != "-" && size == 0) return unexpected(detail::open_error(errc::empty_input, path, "empty file"));
   detail::jsonl_run_sink sink{detail::make_jsonl_builder(path, opts)};
-  detail::jsonl_parser<detail::jsonl_run_sink> parser(sink, path, opts);
   bool keep_extra = size <= max_extra_input_bytes;  // standard input: decided as it grows
   bool reserved = false;
-  parser.keep_extra(keep_extra);
   if (!keep_extra) detail::note_extra_dropped(sink);
   // Worth threads only past a few blocks; standard input is read by one (its size is not known).
   if (opts.threads > 1 && path != "-" && size > 4 * detail::jsonl_block_size) {
@@ -264,6 +262,8 @@ inline result<run> read_jsonl_file(const std::string& path, const read_options& 
     if (!ok) return unexpected(ok.error());
     return std::move(sink.builder).finish();
   }
+  detail::jsonl_parser<detail::jsonl_run_sink> parser(sink, path, opts);
+  parser.keep_extra(keep_extra);
   auto read = detail::parse_jsonl_stream(parser, sink, f->get(), path, [&](std::uint64_t done) {
     if (!reserved && size > 4 * detail::jsonl_block_size) {
       reserved = true;

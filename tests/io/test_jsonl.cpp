@@ -402,6 +402,28 @@ TEST_CASE("jsonl: a non-numeric loss is skipped alone, with line and field") {
   CHECK(s->diagnostics.non_finite_values == 1);
 }
 
+TEST_CASE("jsonl: a step must be a whole number a double holds exactly, else the record is skipped") {
+  // 1e3 and 2.0 are whole; 1.5 is not; 9000000000000001 is whole but past 9e15, where doubles skip integers.
+  const std::string text =
+      "{\"step\": 1e3, \"loss\": 3.0}\n"
+      "{\"step\": 1500.0, \"loss\": 2.9}\n"
+      "{\"step\": 1600.5, \"loss\": 2.8}\n"
+      "{\"step\": 9000000000000001, \"loss\": 2.7}\n"
+      "{\"step\": 9000000000000000, \"loss\": 2.6}\n"
+      "{\"loss\": 2.5, \"step\": -3}\n";
+  auto r = read_both(text);
+  REQUIRE(r);
+  CHECK(r->train_loss.steps == std::vector<std::int64_t>{-3});  // -3 resumes before every earlier step
+  CHECK(r->diagnostics.repeated_steps == 3);
+  CHECK(r->diagnostics.skipped_records == 2);
+  REQUIRE(r->diagnostics.issues.size() == 2);
+  CHECK(r->diagnostics.issues[0].line == 3);
+  CHECK(r->diagnostics.issues[0].field == "step");
+  CHECK(r->diagnostics.issues[0].message == "step is not a whole number, record skipped: 1600.5");
+  CHECK(r->diagnostics.issues[1].line == 4);
+  CHECK(r->diagnostics.issues[1].message == "step is not a whole number, record skipped: 9000000000000001");
+}
+
 TEST_CASE("jsonl: under bad_record_policy::fail the first problem is an error naming file, line and field") {
   io::read_options strict;
   strict.on_bad_record = io::bad_record_policy::fail;

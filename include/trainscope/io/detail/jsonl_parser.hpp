@@ -497,7 +497,10 @@ class jsonl_parser {
       }
       std::string_view tok = value.raw_json_token();
       if (!push_entry(key, tok)) return bad(simdjson::TAPE_ERROR, "not valid JSON");
-      if (!all && tok[0] >= '0' && tok[0] <= '9') entries_[entry_count_ - 1].parsed = !value.get_double().get(entries_[entry_count_ - 1].value);
+      if (!all && tok[0] >= '0' && tok[0] <= '9') {
+        entry& en = entries_[entry_count_ - 1];
+        en.parsed = !value.get_double().get(en.value);
+      }
     }
     return status::ok;
   }

@@ -11,6 +11,7 @@
  */
 #include <simdjson.h>
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -28,6 +29,7 @@
 #include "trainscope/core/run.hpp"
 #include "trainscope/io/detail/input.hpp"
 #include "trainscope/io/detail/jsonl_keys.hpp"
+#include "trainscope/io/detail/jsonl_line_shape.hpp"
 #include "trainscope/io/read_options.hpp"
 #include "trainscope/result.hpp"
 
@@ -206,7 +208,17 @@ class jsonl_parser {
   void persistent_input(bool persistent) noexcept { persistent_ = persistent; }
 
   /// Whether numeric fields without a role are read into record.extra (they cost time and memory).
-  void keep_extra(bool keep) noexcept { keep_extra_ = keep; }
+  void keep_extra(bool keep) noexcept {
+    if (keep != keep_extra_) shapes_.clear();  // learned shapes decided which fields to read
+    keep_extra_ = keep;
+  }
+
+  /// Whether lines of a learned shape are read without simdjson (jsonl_line_shape.hpp). On by
+  /// default; the records are the same either way, which the tests and the fuzzer check.
+  void line_shapes(bool on) noexcept {
+    shapes_on_ = on;
+    shapes_.clear();
+  }
 
   /**
    * Reads the whole lines in [b, e): `e` is just past a '\n', `input_padding` bytes after it are
@@ -216,8 +228,12 @@ class jsonl_parser {
     base_ = b;
     base_offset_ = offset;
     if (!persistent_ || !cursor_) cursor_ = b;
-    const char* pos = b;
-    while (pos < e && !stopped_) pos = parse_stream(pos, e);
+    if (shapes_on_) {
+      parse_shaped(b, e);
+    } else {
+      const char* pos = b;
+      while (pos < e && !stopped_) pos = parse_stream(pos, e);
+    }
     return !stopped_;
   }
 
@@ -229,6 +245,9 @@ class jsonl_parser {
     if (!is_blank(b, e)) read_line(b, e, /*last=*/true);
     return !stopped_;
   }
+
+  /// Records read by a learned line shape rather than by simdjson (for tests and benchmarks).
+  std::size_t shaped_records() const noexcept { return shaped_records_; }
 
   bool failed() const noexcept { return failure_.code != errc::none; }
   const error& failure() const noexcept { return failure_; }
@@ -263,8 +282,11 @@ class jsonl_parser {
     // One batch per block, so no batch ever splits a line; a power of two keeps the parser's
     // buffers from one block to the next (small inputs get small buffers).
     const std::size_t batch = std::bit_ceil(len < 4096 ? std::size_t(4096) : len);
+    // Short runs between shaped lines get their own parser: one parser switching between a block's
+    // batch size and a line's would reallocate its buffers at each switch.
+    simdjson::ondemand::parser& parser = batch <= 4096 ? short_parser_ : stream_parser_;
     simdjson::ondemand::document_stream stream;
-    if (stream_parser_.iterate_many(pos, len, batch).get(stream)) return parse_one_by_one(pos, e);
+    if (parser.iterate_many(pos, len, batch).get(stream)) return parse_one_by_one(pos, e);
 
     auto it = stream.begin();
     // Nothing but blanks, or only an incomplete document (stage 1 reports EMPTY): read line by line.
@@ -309,6 +331,241 @@ class jsonl_parser {
     }
     if (!persistent_) line_at(e);  // the block's memory is about to be reused
     return e;
+  }
+
+  // Lines of a learned shape are read here; a line of no known shape may teach one, else it joins a
+  // run of lines that goes to simdjson, in order. Block cuts never change records (the streaming and parallel
+  // readers rely on it), so reading a run of lines alone gives what reading the block would.
+  void parse_shaped(const char* b, const char* e) {
+    const char* p = b;
+    const char* slow = nullptr;  // first line of the run waiting for simdjson
+    while (p < e && !stopped_) {
+      // The next line's start from a newline search, not from the match: records then do not wait
+      // for each other, and the processor overlaps them.
+      const char* next = next_line(p, e);
+      if (!match_known(p, e) && !(may_learn() && learn(p, next - 1) && match(shapes_[last_shape_], p, e))) {
+        if (!slow) slow = p;
+        p = next;
+        continue;
+      }
+      if (slow) {  // the run before this line comes first; it reuses the record scratch, so match again
+        read_slow(slow, p);
+        slow = nullptr;
+        if (stopped_) return;
+        if (!match_known(p, e)) continue;  // the run may have taught a shape that now comes first
+      }
+      ++shaped_records_;
+      emit(shapes_[last_shape_].kind, p);
+      p = next;
+    }
+    if (slow && !stopped_) read_slow(slow, e);
+    if (!persistent_) line_at(e);  // the block's memory is about to be reused
+  }
+
+  void read_slow(const char* b, const char* e) {
+    const char* pos = b;
+    while (pos < e && !stopped_) pos = parse_stream(pos, e);
+  }
+
+  // A line that matches no shape is worth learning from while learning pays: after 8 failures in a
+  // row (a log whose lines are not flat, or all differ), only every 64th such line is tried.
+  bool may_learn() noexcept { return learn_failures_ < 8 || (++learn_skipped_ & 63) == 0; }
+
+  // Whether the line at `p` has a learned shape (then shapes_[last_shape_]), trying the last one first.
+  bool match_known(const char* p, const char* e) {
+    if (*p != '{') return false;
+    const std::size_t n = shapes_.size();
+    for (std::size_t k = 0; k < n; ++k) {
+      std::size_t i = last_shape_ + k;
+      if (i >= n) i -= n;
+      if (match(shapes_[i], p, e)) {
+        last_shape_ = i;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Reads the line at `p` into the record scratch as gather() would, if it has shape `s`; then
+  // matched_end_ is the start of the next line. The numbers of a slot are converted by from_chars,
+  // which rounds correctly as simdjson does; a number it refuses (out of range) leaves the line to simdjson.
+  bool match(const jsonl_line_shape& s, const char* p, const char* e) {
+    const char* q = p;
+    entry_count_ = 0;
+    slots_filled_ = 0;
+    // Each value ends where its run of number bytes ends; the map tells that without waiting for the
+    // value before. Bytes up to 64 past `e` are readable (padding).
+    const auto left = static_cast<unsigned>(std::min<std::size_t>(static_cast<std::size_t>(e - p), 64 * number_byte_map::max_words));
+    number_map_.build(p, std::min(s.map_words, (left + 63) / 64));
+    for (const shape_value& v : s.values) {
+      if (!v.before.matches(q, e, s.text)) return false;
+      q += v.before.size;
+      unsigned length = number_map_.run(static_cast<unsigned>(q - p));
+      if (length == 0) [[unlikely]] {  // past the map, or no number here
+        const json_number_span far = scan_json_number(q);
+        if (!far.end) return false;
+        length = static_cast<unsigned>(far.end - q);
+      }
+      // A value the record does not use is only delimited: the JSON parser does not read it either
+      // (ondemand skips an unused value unchecked), so checking it here would change nothing.
+      if (v.use == shape_use::check) {
+        q += length;
+        continue;
+      }
+      const json_number_span num = scan_json_number(q);
+      if (num.end != q + length) return false;
+      const std::string_view tok(q, length);
+      switch (v.use) {
+        case shape_use::check: break;
+        case shape_use::step: {
+          // gather() takes an integer up to step_limit; anything else is an entry emit() reads.
+          if (num.integer() && num.int_digits <= 16) {
+            const auto step = static_cast<std::int64_t>(digits_value(q + num.negative, num.int_digits));
+            if (step <= step_limit) {
+              step_ = num.negative ? -step : step;
+              slots_filled_ |= slot_bit(jsonl_action::step);
+              break;
+            }
+          }
+          if (!push_number_entry(v.key, tok, num)) return false;
+          break;
+        }
+        case shape_use::slot: {
+          double x;
+          if (!json_number_value(q, num, x)) return false;
+          slot_[static_cast<unsigned>(v.action)] = x;
+          slots_filled_ |= slot_bit(v.action);
+          break;
+        }
+        case shape_use::entry:
+          if (!push_number_entry(v.key, tok, num)) return false;
+          break;
+      }
+      q += length;
+    }
+    if (!s.tail.matches(q, e, s.text)) return false;
+    q += s.tail.size;
+    while (*q == ' ' || *q == '\t' || *q == '\r') ++q;
+    if (*q != '\n') return false;
+    matched_end_ = q + 1;
+    return true;
+  }
+
+  // An entry as gather() makes it: a value starting with a digit is converted as simdjson would (which
+  // takes 1e-400 as 0, where from_chars refuses it: such a line is left to simdjson), others in emit().
+  bool push_number_entry(const jsonl_key* key, std::string_view tok, const json_number_span& num) {
+    double x = 0;
+    const bool digit = tok[0] != '-';
+    if (digit && !json_number_value(tok.data(), num, x)) return false;
+    push_entry(key, tok);
+    entry& en = entries_[entry_count_ - 1];
+    en.parsed = digit;
+    en.value = x;
+    return true;
+  }
+
+  // Learns the shape of the line [b, nl) (`nl` at its '\n') if it is one flat object of printable-ASCII
+  // keys and scalar values whose used fields are numbers, and it makes a train or eval record.
+  bool learn(const char* b, const char* nl) {
+    const bool learned = learn_shape(b, nl);
+    learn_failures_ = learned ? 0 : learn_failures_ + 1;
+    return learned;
+  }
+
+  bool learn_shape(const char* b, const char* nl) {
+    const char* p = b;
+    if (*p != '{') return false;
+    auto blanks = [&] {
+      while (*p == ' ' || *p == '\t') ++p;
+    };
+    auto ascii_string = [](const char* q) -> const char* {  // q at '"'; past the closing quote, or nullptr
+      ++q;
+      for (auto c = static_cast<unsigned char>(*q); c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+           c = static_cast<unsigned char>(*++q)) {
+      }
+      return *q == '"' ? q + 1 : nullptr;
+    };
+    jsonl_line_shape s;
+    const char* literal_from = b;
+    auto close_literal = [&](const char* to, shape_literal& lit) {
+      lit.begin = static_cast<std::uint32_t>(s.text.size());
+      lit.size = static_cast<std::uint32_t>(to - literal_from);
+      s.text.append(literal_from, to);
+    };
+    unsigned flags = 0, taken = 0;
+    std::size_t pos = 0;
+    type_values_.clear();
+    ++p;
+    blanks();
+    for (;;) {
+      if (*p != '"') return false;
+      const char* key_end = ascii_string(p);
+      if (!key_end) return false;
+      const std::string_view raw(p + 1, static_cast<std::size_t>(key_end - p - 2));
+      const jsonl_key* key = keys_.find(pos++, raw, [&] { return std::string(raw); });
+      flags |= key->flags;
+      const jsonl_action a = key->action;
+      const bool used = !(a == jsonl_action::skip || a == jsonl_action::type || (a == jsonl_action::extra && !keep_extra_));
+      p = key_end;
+      blanks();
+      if (*p != ':') return false;
+      ++p;
+      blanks();
+      if (*p == '-' || (*p >= '0' && *p <= '9')) {
+        const json_number_span num = scan_json_number(p);
+        if (!num.end) return false;
+        shape_value v;
+        close_literal(p, v.before);
+        v.key = key;
+        v.action = a;
+        if (!used) v.use = shape_use::check;
+        else if (is_slot_action(a) && !(taken & slot_bit(a))) v.use = a == jsonl_action::step ? shape_use::step : shape_use::slot;
+        else v.use = shape_use::entry;
+        if (is_slot_action(a) && used) taken |= slot_bit(a);
+        s.values.push_back(v);
+        p = num.end;
+        literal_from = p;
+      } else {
+        if (used) return false;  // a string, null or bool where a number is read: simdjson's path
+        const char* value = p;
+        if (*p == '"') p = ascii_string(p);
+        else if (std::memcmp(p, "true", 4) == 0 || std::memcmp(p, "null", 4) == 0) p += 4;
+        else if (std::memcmp(p, "false", 5) == 0) p += 5;
+        else return false;
+        if (!p) return false;
+        if (a == jsonl_action::type) type_values_.push_back({key, std::string_view(value, static_cast<std::size_t>(p - value))});
+      }
+      blanks();
+      if (*p == ',') {
+        ++p;
+        blanks();
+        continue;
+      }
+      if (*p != '}') return false;
+      ++p;
+      break;
+    }
+    close_literal(p, s.tail);
+    while (*p == ' ' || *p == '\t' || *p == '\r') ++p;
+    if (p != nl) return false;
+    // The record's kind, as gather() and classify() decide it from these keys and type values.
+    entry_count_ = 0;
+    for (const auto& [key, value] : type_values_) push_entry(key, value);
+    s.kind = classify(flags);
+    entry_count_ = 0;
+    if (s.kind != record_kind::train && s.kind != record_kind::eval) return false;
+    for (shape_value& v : s.values) v.before.seal(s.text);
+    s.map_words = std::min<unsigned>(number_byte_map::max_words, static_cast<unsigned>(nl - b + 32) / 64 + 1);
+    s.tail.seal(s.text);
+    if (shapes_.size() < max_shapes) {
+      shapes_.push_back(std::move(s));
+      last_shape_ = shapes_.size() - 1;
+    } else {
+      last_shape_ = next_evicted_;
+      shapes_[next_evicted_] = std::move(s);
+      next_evicted_ = (next_evicted_ + 1) % max_shapes;
+    }
+    return true;
   }
 
   // Re-reads [b, e) one line at a time; `b` starts a line.
@@ -718,6 +975,7 @@ class jsonl_parser {
   std::string bad_message_;
 
   simdjson::ondemand::parser stream_parser_;
+  simdjson::ondemand::parser short_parser_;
   simdjson::ondemand::parser line_parser_;
   const char* base_ = nullptr;
   std::uint64_t base_offset_ = 0;
@@ -735,6 +993,16 @@ class jsonl_parser {
   bool unescaped_used_ = false;
   std::vector<text_field> fields_;
   std::vector<named_value> named_, groups_, extra_;
+
+  static constexpr std::size_t max_shapes = 8;
+  bool shapes_on_ = true;
+  std::vector<jsonl_line_shape> shapes_;
+  std::size_t last_shape_ = 0, next_evicted_ = 0;
+  const char* matched_end_ = nullptr;
+  std::size_t shaped_records_ = 0;
+  unsigned learn_failures_ = 0, learn_skipped_ = 0;
+  number_byte_map number_map_;
+  std::vector<std::pair<const jsonl_key*, std::string_view>> type_values_;
 };
 
 }  // namespace trainscope::inline v1::io::detail

@@ -1,0 +1,72 @@
+#pragma once
+/**
+ * The shape of a JSONL line: its bytes with the number values taken out. Lines of one log repeat
+ * a few shapes ("{"step": N, "loss": N, "lr": N}" and an evaluation line), so a line that has the
+ * bytes of a known shape around valid JSON numbers can be read without a JSON parser: compare the
+ * literal bytes, scan each number by the JSON grammar, convert only the numbers the record uses.
+ *
+ * A shape is learned only from a line that is one flat object of printable-ASCII keys and scalar
+ * values, on one line, blanks being spaces and tabs: every line that matches it is then valid JSON
+ * whose fields are known without looking. Anything else does not match and goes to simdjson.
+ */
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "trainscope/core/record.hpp"
+#include "trainscope/io/detail/json_number.hpp"
+#include "trainscope/io/detail/jsonl_keys.hpp"
+
+namespace trainscope::inline v1::io::detail {
+
+/** Literal bytes of a shape, compared 16 at a time. */
+struct shape_literal {
+  std::uint32_t begin = 0, size = 0;  ///< within jsonl_line_shape::text
+  std::uint64_t head[2] = {0, 0}, mask[2] = {0, 0};
+
+  void seal(const std::string& text) noexcept {
+    unsigned char bytes[16] = {}, m[16] = {};
+    const std::size_t n = size < 16 ? size : 16;
+    std::memcpy(bytes, text.data() + begin, n);
+    std::memset(m, 0xFF, n);
+    std::memcpy(head, bytes, 16);
+    std::memcpy(mask, m, 16);
+  }
+
+  /// Whether the bytes at `p` are this literal; 16 bytes at `p` are readable, `limit` bounds the rest.
+  bool matches(const char* p, const char* limit, const std::string& text) const noexcept {
+    std::uint64_t w[2];
+    std::memcpy(w, p, 16);
+    if (((w[0] & mask[0]) ^ head[0]) | ((w[1] & mask[1]) ^ head[1])) return false;
+    if (size <= 16) return true;
+    return static_cast<std::size_t>(limit - p) >= size && std::memcmp(p + 16, text.data() + begin + 16, size - 16) == 0;
+  }
+};
+
+/** What a shape does with one number value. */
+enum class shape_use : std::uint8_t {
+  check,  ///< a field the record does not use: only checked to be a number
+  step,   ///< the record's step, as an integer when it is a plain one
+  slot,   ///< the first number of a one-value role (loss, lr...): converted into its slot
+  entry,  ///< any other used number: an entry, read like the JSON parser's entries
+};
+
+struct shape_value {
+  shape_literal before;  ///< the bytes from the previous value (or the line start) to this one
+  shape_use use = shape_use::check;
+  jsonl_action action = jsonl_action::skip;
+  const jsonl_key* key = nullptr;
+};
+
+/** A learned line shape: literal bytes around number values, and the record it makes. */
+struct jsonl_line_shape {
+  std::string text;  ///< every literal byte, in order
+  std::vector<shape_value> values;
+  shape_literal tail;  ///< after the last value, through the closing brace
+  record_kind kind = record_kind::train;
+  unsigned map_words = 0;  ///< number_byte_map words that cover a line of this shape, with room
+};
+
+}  // namespace trainscope::inline v1::io::detail

@@ -1,6 +1,7 @@
 // libFuzzer harness for the JSONL reader: no input may crash, hang or read out of bounds, the
 // in-memory and streaming paths must agree on what they read, and the parallel reader must read
-// exactly what the streaming one reads (same blocks: same run, issues and lines, same error).
+// exactly what the streaming one reads (same blocks: same run, issues and lines, same error), and lines
+// read by their learned shape exactly what simdjson reads.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -100,6 +101,31 @@ void check_parallel(std::string_view text, const io::read_options& opts, std::si
     __builtin_trap();
 }
 
+// Streaming read with line shapes and with simdjson alone: traps unless the same run or error.
+void check_shapes(std::string_view text, const io::read_options& opts, std::size_t block) {
+  if (text.empty()) return;
+  auto read_with = [&](bool shapes) -> result<run> {
+    std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
+    if (!f) __builtin_trap();
+    io::detail::jsonl_run_sink sink{run_builder(source_info{"fuzz", "jsonl"})};
+    io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "fuzz", opts);
+    parser.line_shapes(shapes);
+    auto read = io::detail::parse_jsonl_stream(parser, sink, f, "fuzz", [](std::uint64_t) {}, UINT64_MAX, block);
+    std::fclose(f);
+    if (!read) return unexpected(read.error());
+    auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
+                                        sink.builder.current().has_loss(), "fuzz");
+    if (!ok) return unexpected(ok.error());
+    return std::move(sink.builder).finish();
+  };
+  auto plain = read_with(false), shaped = read_with(true);
+  if (plain.has_value() != shaped.has_value()) __builtin_trap();
+  if (plain && !trainscope_test::run_difference(*plain, *shaped).empty()) __builtin_trap();
+  if (!plain && (plain.error().code != shaped.error().code || plain.error().line != shaped.error().line ||
+                 plain.error().message != shaped.error().message))
+    __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -123,5 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const unsigned threads = 2 + (size ? data[0] % 2 : 0);
   check_parallel(text, skip, block, threads);
   check_parallel(text, strict, block, threads);
+  check_shapes(text, skip, block);
+  check_shapes(text, strict, block);
   return 0;
 }

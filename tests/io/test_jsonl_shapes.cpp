@@ -3,7 +3,9 @@
 // input is read with shapes and without, in memory and streamed in blocks, under both policies.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -174,4 +176,27 @@ TEST_CASE("line shapes: shapes that change, repeat, alias, classify and run long
   }
   text += "{\"step\": 99999, \"loss\": 1.5}";  // the last line, without its newline
   CHECK(check_shapes_change_nothing(text) > 2000);
+}
+
+TEST_CASE("json numbers read right on both paths: many digits, and values too small for a double") {
+  // simdjson 3.0.1's get_double reads the first as 1.27e-09; the reader converts numbers itself.
+  const std::string text = "{\"step\": 1, \"loss\": 0.5502720475196837777777777778, \"lr\": 1e-400}\n"
+                           "{\"step\": 2, \"loss\": 0.5502720475196837777777777778, \"lr\": -1e-400}\n"
+                           "{\"step\": 3, \"loss\": 1e400, \"lr\": 2e-324}\n";
+  const double long_number = std::strtod("0.5502720475196837777777777778", nullptr);
+  for (bool shapes : {false, true}) {
+    CAPTURE(shapes);
+    auto r = read_memory(text, {}, shapes, true);
+    REQUIRE(r);
+    REQUIRE(r->train_loss.size() == 2);  // 1e400 is no double: skipped with an issue
+    CHECK(r->train_loss.values[0] == long_number);
+    CHECK(r->train_loss.values[1] == long_number);
+    REQUIRE(r->lr.size() == 3);
+    CHECK(r->lr.values[0] == 0.0);
+    CHECK(std::signbit(r->lr.values[1]));  // -1e-400 rounds to -0
+    CHECK(r->lr.values[2] == 0.0);         // below half the smallest subnormal
+    REQUIRE(r->diagnostics.issues.size() == 1);
+    CHECK(r->diagnostics.issues[0].line == 3);
+    CHECK(r->diagnostics.issues[0].field == "loss");
+  }
 }

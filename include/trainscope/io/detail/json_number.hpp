@@ -243,13 +243,57 @@ inline std::uint64_t digits_value(const char* p, unsigned n) noexcept {
   return v;
 }
 
+/// Whether a decimal number that from_chars found out of range is tiny, not huge: its first significant
+/// digit lies after the point once the exponent is applied. Reads only [b, e).
+inline bool decimal_is_tiny(const char* b, const char* e) noexcept {
+  const char* p = b + (b != e && (*b == '-' || *b == '+'));
+  long magnitude = 0;  // decimal exponent of the first significant digit, before the explicit exponent
+  long int_digits = 0, first_nonzero = -1;
+  for (; p != e && *p >= '0' && *p <= '9'; ++p, ++int_digits)
+    if (first_nonzero < 0 && *p != '0') first_nonzero = int_digits;
+  if (first_nonzero >= 0) {
+    magnitude = int_digits - 1 - first_nonzero;  // 123.4: 2
+  } else {
+    if (p == e || *p != '.') return true;  // all zeros: zero either way
+    ++p;
+    long zeros = 0;
+    for (; p != e && *p == '0'; ++p) ++zeros;
+    if (p == e || *p < '1' || *p > '9') return true;
+    magnitude = -(zeros + 1);  // 0.004: -3
+  }
+  while (p != e && ((*p >= '0' && *p <= '9') || *p == '.')) ++p;
+  if (p != e && (*p == 'e' || *p == 'E')) {
+    ++p;
+    const bool negative = p != e && *p == '-';
+    p += p != e && (*p == '-' || *p == '+');
+    long x = 0;
+    for (; p != e && *p >= '0' && *p <= '9'; ++p) x = x < 100000000 ? x * 10 + (*p - '0') : x;
+    magnitude += negative ? -x : x;
+  }
+  return magnitude < 0;
+}
+
+/**
+ * A decimal number's double by std::from_chars (correctly rounded). A value too small for a double
+ * rounds to zero, as IEEE rounding (and simdjson) has it, where from_chars reports it out of range;
+ * a value too large is refused. False also when [b, e) is not one number.
+ */
+inline bool decimal_to_double(const char* b, const char* e, double& out) noexcept {
+  auto [end, ec] = std::from_chars(b, e, out);
+  if (end != e) return false;
+  if (ec == std::errc()) return true;
+  if (ec != std::errc::result_out_of_range || !decimal_is_tiny(b, e)) return false;
+  out = *b == '-' ? -0.0 : 0.0;
+  return true;
+}
+
 /**
  * The double nearest to the JSON number `s` found at `p` (ties to even), as simdjson and from_chars
  * give it. Fast path (Clinger, "How to read floating point numbers accurately", PLDI 1990): when the
  * significant digits form an integer m <= 2^53 and the decimal exponent e has |e| <= 22, both m and
  * 10^|e| are exact doubles and one IEEE multiplication or division rounds m * 10^e correctly. On x86-64
  * the same idea in x87 extended precision covers up to 19 digits (below). Anything else goes to
- * std::from_chars. False when the number is out of the double range.
+ * decimal_to_double (from_chars). False when the number is too large for a double.
  */
 inline bool json_number_value(const char* p, const json_number_span& s, double& out) noexcept {
 #if FLT_EVAL_METHOD == 0  // double arithmetic in double precision (not x87's extended registers)
@@ -309,8 +353,7 @@ inline bool json_number_value(const char* p, const json_number_span& s, double& 
 #endif
   }
 #endif
-  auto [end, ec] = std::from_chars(p, s.end, out);
-  return ec == std::errc() && end == s.end;
+  return decimal_to_double(p, s.end, out);
 }
 
 }  // namespace trainscope::inline v1::io::detail

@@ -747,7 +747,7 @@ class jsonl_parser {
             if (!push_entry(key, step_text_)) return bad(simdjson::TAPE_ERROR, "not valid JSON");
             continue;
           }
-        } else if (!value.get_double().get(slot_[static_cast<unsigned>(action)])) {
+        } else if (json_token_value(value.raw_json_token(), slot_[static_cast<unsigned>(action)])) {
           slots_filled_ |= slot_bit(action);
           continue;
         }
@@ -756,10 +756,23 @@ class jsonl_parser {
       if (!push_entry(key, tok)) return bad(simdjson::TAPE_ERROR, "not valid JSON");
       if (!all && tok[0] >= '0' && tok[0] <= '9') {
         entry& en = entries_[entry_count_ - 1];
-        en.parsed = !value.get_double().get(en.value);
+        en.parsed = json_token_value(tok, en.value);
       }
     }
     return status::ok;
+  }
+
+  // A JSON number token (trailing blanks allowed) as a double, converted by json_number_value rather
+  // than simdjson's get_double: simdjson 3.0.1 misreads some numbers of more than 19 digits
+  // (0.5502720475196837777777777778 comes out as 1.27e-09), and both reading paths must agree.
+  // The token lies in the padded input, so reading 32 bytes from its start is safe.
+  static bool json_token_value(std::string_view tok, double& out) noexcept {
+    if (tok.empty() || !((tok[0] >= '0' && tok[0] <= '9') || tok[0] == '-')) return false;
+    const json_number_span num = scan_json_number(tok.data());
+    if (!num.end || num.end > tok.data() + tok.size()) return false;
+    if (!trim_right(std::string_view(num.end, static_cast<std::size_t>(tok.data() + tok.size() - num.end))).empty())
+      return false;
+    return json_number_value(tok.data(), num, out);
   }
 
   // Roles with one value per record, read into slot_ when plain numbers (the step into step_).
@@ -831,9 +844,8 @@ class jsonl_parser {
         out = c == '-' ? -static_cast<double>(v) : static_cast<double>(v);
         return number_status::ok;
       }
-      auto [end, ec] = std::from_chars(b, e, out);  // fast_float in libstdc++ 12
-      if (ec == std::errc() && trim_right(std::string_view(end, static_cast<std::size_t>(e - end))).empty())
-        return number_status::ok;
+      // from_chars (fast_float in libstdc++ 12); a tiny value is zero, as json_number_value has it.
+      if (decimal_to_double(b, b + trim_right(tok).size(), out)) return number_status::ok;
       return non_finite_token(tok, out) ? number_status::ok : number_status::not_a_number;
     }
     if (c == 'N' || c == 'I') return non_finite_token(tok, out) ? number_status::ok : number_status::not_a_number;

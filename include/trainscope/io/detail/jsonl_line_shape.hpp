@@ -36,7 +36,7 @@ struct shape_literal {
   }
 
   /// Whether the bytes at `p` are this literal; 16 bytes at `p` are readable, `limit` bounds the rest.
-  bool matches(const char* p, const char* limit, const std::string& text) const noexcept {
+  TRAINSCOPE_HOT_INLINE bool matches(const char* p, const char* limit, const std::string& text) const noexcept {
     std::uint64_t w[2];
     std::memcpy(w, p, 16);
     if (((w[0] & mask[0]) ^ head[0]) | ((w[1] & mask[1]) ^ head[1])) return false;

@@ -389,7 +389,7 @@ class jsonl_parser {
   // Reads the line at `p` into the record scratch as gather() would, if it has shape `s`; then
   // matched_end_ is the start of the next line. The numbers of a slot are converted by from_chars,
   // which rounds correctly as simdjson does; a number it refuses (out of range) leaves the line to simdjson.
-  bool match(const jsonl_line_shape& s, const char* p, const char* e) {
+  TRAINSCOPE_HOT_INLINE bool match(const jsonl_line_shape& s, const char* p, const char* e) {
     const char* q = p;
     entry_count_ = 0;
     slots_filled_ = 0;
@@ -453,7 +453,7 @@ class jsonl_parser {
 
   // An entry as gather() makes it: a value starting with a digit is converted as simdjson would (which
   // takes 1e-400 as 0, where from_chars refuses it: such a line is left to simdjson), others in emit().
-  bool push_number_entry(const jsonl_key* key, std::string_view tok, const json_number_span& num) {
+  TRAINSCOPE_HOT_INLINE bool push_number_entry(const jsonl_key* key, std::string_view tok, const json_number_span& num) {
     double x = 0;
     const bool digit = tok[0] != '-';
     if (digit && !json_number_value(tok.data(), num, x)) return false;

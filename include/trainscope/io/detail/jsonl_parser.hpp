@@ -339,6 +339,8 @@ class jsonl_parser {
   void parse_shaped(const char* b, const char* e) {
     const char* p = b;
     const char* slow = nullptr;  // first line of the run waiting for simdjson
+    const std::size_t first_line = line_;  // the number of line b when the input is not persistent (cursor_ == b)
+    std::size_t lines = 0;  // lines passed: the newlines before p
     while (p < e && !stopped_) {
       // The next line's start from a newline search, not from the match: records then do not wait
       // for each other, and the processor overlaps them.
@@ -346,6 +348,7 @@ class jsonl_parser {
       if (!match_known(p, e) && !(may_learn() && learn(p, next - 1) && match(shapes_[last_shape_], p, e))) {
         if (!slow) slow = p;
         p = next;
+        ++lines;
         continue;
       }
       if (slow) {  // the run before this line comes first; it reuses the record scratch, so match again
@@ -357,9 +360,18 @@ class jsonl_parser {
       ++shaped_records_;
       emit(shapes_[last_shape_].kind, p);
       p = next;
+      ++lines;
     }
     if (slow && !stopped_) read_slow(slow, e);
-    if (!persistent_) line_at(e);  // the block's memory is about to be reused
+    if (persistent_) return;
+    // The block's memory is about to be reused: its lines are counted now, and every line of it was
+    // passed above (each ends in a newline), so no search for newlines is needed.
+    if (stopped_) {
+      line_at(e);
+    } else {
+      line_ = first_line + lines;
+      cursor_ = e;
+    }
   }
 
   void read_slow(const char* b, const char* e) {

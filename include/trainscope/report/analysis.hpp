@@ -1,6 +1,7 @@
 #pragma once
 /** The analysis object: everything the JSON output and the Markdown report say, computed once. */
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <exception>
@@ -208,7 +209,7 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
 
   // Schedule: fitted from the logged lr; the config, where it names one, is checked against the log.
   // The fit and the config check read only `r` and write separate members of a.schedule, so with
-  // threads the fit runs beside diagnose and the config check; what depends on both comes after.
+  // threads the fit runs beside diagnose; what depends on both comes after.
   auto schedule_part = [&] {
     auto& sched = a.schedule;
     if (auto name = r.config_value("lr_schedule")) sched.config_schedule = *name;
@@ -249,6 +250,12 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
       else if (sched.config) sched.lr_at.emplace_back(s, lr_at(sched.config->model, static_cast<double>(s)));
     }
   };
+  // The config check goes to whichever thread is free first (the fit or the diagnosis may be the
+  // longer, depending on the log); it writes its own members, so the result does not depend on which.
+  std::atomic<bool> config_claimed{false};
+  auto claim_config = [&] {
+    if (!config_claimed.exchange(true)) config_part();
+  };
   std::exception_ptr schedule_failure;  // rethrown here, as it would be without the thread
   std::thread schedule_thread;
   if (opts.threads > 1 && r.lr.size() >= 2) {
@@ -256,6 +263,7 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
       schedule_thread = std::thread([&] {
         try {
           schedule_part();
+          claim_config();
         } catch (...) {
           schedule_failure = std::current_exception();
         }
@@ -300,7 +308,7 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     if (xs.size() >= 3) a.gap = detail::fit_gap_trend(xs, gaps);
   }
 
-  config_part();
+  claim_config();
   if (schedule_thread.joinable()) {
     schedule_thread.join();
     if (schedule_failure) std::rethrow_exception(schedule_failure);

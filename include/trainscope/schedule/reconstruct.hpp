@@ -57,7 +57,8 @@ struct schedule_fit {
   double information_criterion = 0;    ///< BIC (see file comment), on every sample
   std::optional<double> total_steps_uncertainty;  ///< +- steps, when the log stops before the decay ends
   std::string certainty_note;                     ///< one sentence for the report
-  std::vector<std::pair<std::string, double>> alternatives;  ///< runner-up families and their BIC
+  std::vector<std::pair<std::string, double>> alternatives;  ///< runner-up families and their BIC (best first; those
+                                                             ///< checked on every sample and not far behind)
   schedule_model model;                ///< the closed form, in scheduler-counter units
   std::int64_t step_offset = 0;        ///< logged step = counter + step_offset
   std::size_t samples = 0;             ///< samples used
@@ -78,7 +79,7 @@ struct reconstruct_options {
   int max_evaluations = 260;            ///< Nelder–Mead budget per family in the first pass
   std::size_t finalists = 3;            ///< families refined under every convention and checked on all samples
   double double_precision = 1e-9;       ///< relative noise floor assumed for values stored as full doubles
-  std::size_t full_alternatives_below = 100000;  ///< below this many samples, every family's BIC uses all samples
+  std::size_t full_alternatives_below = 100000;  ///< below this many samples, every family is ranked on all samples
 };
 
 namespace detail {
@@ -672,19 +673,33 @@ inline double scan_uncertainty(const candidate& c, std::size_t index, const lr_s
 /// Residuals of a fixed model over every sample.
 struct residual_summary {
   double chi2 = 0, max_relative = 0, sum_squared_relative = 0;
+  bool complete = true;  ///< false: stopped early, the BIC already exceeded the limit (the sums are partial)
 };
 
-inline residual_summary check_all(const schedule_model& m, double offset, const lr_samples& d, double denom_floor) {
+/// Residuals of `m` over every sample of `d`. chi2 only grows, and BIC grows with chi2, so once the BIC of
+/// the samples seen so far (with the full n and k) exceeds `bic_limit` the model cannot rank below it: the pass
+/// stops there (checked every few thousand samples, so a model that fits is never slowed down).
+inline residual_summary check_all(const schedule_model& m, double offset, const lr_samples& d, double denom_floor,
+                                  double k = 0, double bic_limit = std::numeric_limits<double>::infinity()) {
   return std::visit(
       [&](const auto& model) {
         residual_summary r;
-        for (std::size_t i = 0; i < d.size(); ++i) {
-          const double e = model.lr(d.step(i) - offset) - d.y[i];
-          const double beyond = std::max(0.0, std::abs(e) - d.half(i));
-          r.chi2 += d.weight(i) * beyond * beyond;
-          const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
-          r.max_relative = std::max(r.max_relative, rel);
-          r.sum_squared_relative += rel * rel;
+        const double n = static_cast<double>(d.size());
+        constexpr std::size_t block = 4096;
+        for (std::size_t i0 = 0; i0 < d.size(); i0 += block) {
+          const std::size_t i1 = std::min(d.size(), i0 + block);
+          for (std::size_t i = i0; i < i1; ++i) {
+            const double e = model.lr(d.step(i) - offset) - d.y[i];
+            const double beyond = std::max(0.0, std::abs(e) - d.half(i));
+            r.chi2 += d.weight(i) * beyond * beyond;
+            const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
+            r.max_relative = std::max(r.max_relative, rel);
+            r.sum_squared_relative += rel * rel;
+          }
+          if (i1 < d.size() && bic(r.chi2, n, k) > bic_limit) {
+            r.complete = false;
+            break;
+          }
         }
         return r;
       },
@@ -811,11 +826,19 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     n_checked = 1;
     if (nfinal > 1 && per_family[1].bic - per_family[0].bic < 10 * std::log(static_cast<double>(sub.size()))) n_checked = 2;
   }
+  // Only the best two full-sample BICs are used (the winner, and the runner-up in the note), so a family whose
+  // BIC on part of the samples already exceeds the second best so far is not checked further.
   std::vector<std::pair<double, std::size_t>> ranking;
   std::vector<residual_summary> checks(n_checked);
   for (std::size_t i = 0; i < n_checked; ++i) {
     candidate& c = per_family[i];
-    checks[i] = check_all(c.model, c.offset, full, denom_floor);
+    double limit = std::numeric_limits<double>::infinity();
+    if (ranking.size() >= 2) {
+      std::partial_sort(ranking.begin(), ranking.begin() + 2, ranking.end());
+      limit = ranking[1].first;
+    }
+    checks[i] = check_all(c.model, c.offset, full, denom_floor, c.k, limit);
+    if (!checks[i].complete) continue;
     c.chi2 = checks[i].chi2;
     c.bic = bic(c.chi2, n_full, c.k);
     ranking.emplace_back(c.bic, i);

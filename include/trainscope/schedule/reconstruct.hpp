@@ -676,34 +676,46 @@ struct residual_summary {
   bool complete = true;  ///< false: stopped early, the BIC already exceeded the limit (the sums are partial)
 };
 
-/// Residuals of `m` over every sample of `d`. chi2 only grows, and BIC grows with chi2, so once the BIC of
-/// the samples seen so far (with the full n and k) exceeds `bic_limit` the model cannot rank below it: the pass
-/// stops there (checked every few thousand samples, so a model that fits is never slowed down).
-inline residual_summary check_all(const schedule_model& m, double offset, const lr_samples& d, double denom_floor,
-                                  double k = 0, double bic_limit = std::numeric_limits<double>::infinity()) {
-  return std::visit(
-      [&](const auto& model) {
-        residual_summary r;
-        const double n = static_cast<double>(d.size());
-        constexpr std::size_t block = 4096;
-        for (std::size_t i0 = 0; i0 < d.size(); i0 += block) {
-          const std::size_t i1 = std::min(d.size(), i0 + block);
-          for (std::size_t i = i0; i < i1; ++i) {
-            const double e = model.lr(d.step(i) - offset) - d.y[i];
-            const double beyond = std::max(0.0, std::abs(e) - d.half(i));
-            r.chi2 += d.weight(i) * beyond * beyond;
-            const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
-            r.max_relative = std::max(r.max_relative, rel);
-            r.sum_squared_relative += rel * rel;
-          }
-          if (i1 < d.size() && bic(r.chi2, n, k) > bic_limit) {
-            r.complete = false;
-            break;
-          }
-        }
-        return r;
-      },
-      m);
+/// One model to check on every sample: the closed form, its step offset, its parameter count, and the result.
+struct check_job {
+  const schedule_model* model = nullptr;
+  double offset = 0;
+  double k = 0;
+  residual_summary r;
+};
+
+/// Residuals of each job's model over every sample of `d`, all jobs in one sweep (a long log is read from memory
+/// once, in blocks, whatever the number of models; each model's sums still run over the samples in order).
+/// chi2 only grows, and BIC grows with chi2, so once a job's BIC on the samples seen so far (with the full n and
+/// k) exceeds `bic_limit` it cannot rank below it: that job stops there (checked once per block, so a model that
+/// fits is never slowed down).
+inline void check_all(std::span<check_job> jobs, const lr_samples& d, double denom_floor,
+                      double bic_limit = std::numeric_limits<double>::infinity()) {
+  const double n = static_cast<double>(d.size());
+  constexpr std::size_t block = 4096;
+  for (std::size_t i0 = 0; i0 < d.size(); i0 += block) {
+    const std::size_t i1 = std::min(d.size(), i0 + block);
+    bool running = false;
+    for (check_job& job : jobs) {
+      if (!job.r.complete) continue;
+      residual_summary& r = job.r;
+      std::visit(
+          [&](const auto& model) {
+            for (std::size_t i = i0; i < i1; ++i) {
+              const double e = model.lr(d.step(i) - job.offset) - d.y[i];
+              const double beyond = std::max(0.0, std::abs(e) - d.half(i));
+              r.chi2 += d.weight(i) * beyond * beyond;
+              const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
+              r.max_relative = std::max(r.max_relative, rel);
+              r.sum_squared_relative += rel * rel;
+            }
+          },
+          *job.model);
+      if (i1 < d.size() && bic(r.chi2, n, job.k) > bic_limit) r.complete = false;
+      running = running || r.complete;
+    }
+    if (!running) break;
+  }
 }
 
 inline std::string format_number(double v, int digits = 3) {
@@ -830,14 +842,25 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   // BIC on part of the samples already exceeds the second best so far is not checked further.
   std::vector<std::pair<double, std::size_t>> ranking;
   std::vector<residual_summary> checks(n_checked);
+  // The two best on the subset are checked together, in one sweep; every other family against them.
+  std::vector<check_job> jobs;
+  for (std::size_t i = 0; i < std::min<std::size_t>(2, n_checked); ++i)
+    jobs.push_back({&per_family[i].model, per_family[i].offset, per_family[i].k, {}});
+  check_all(jobs, full, denom_floor);
   for (std::size_t i = 0; i < n_checked; ++i) {
     candidate& c = per_family[i];
-    double limit = std::numeric_limits<double>::infinity();
-    if (ranking.size() >= 2) {
-      std::partial_sort(ranking.begin(), ranking.begin() + 2, ranking.end());
-      limit = ranking[1].first;
+    if (i < jobs.size()) {
+      checks[i] = jobs[i].r;
+    } else {
+      double limit = std::numeric_limits<double>::infinity();
+      if (ranking.size() >= 2) {
+        std::partial_sort(ranking.begin(), ranking.begin() + 2, ranking.end());
+        limit = ranking[1].first;
+      }
+      check_job job{&c.model, c.offset, c.k, {}};
+      check_all(std::span<check_job>(&job, 1), full, denom_floor, limit);
+      checks[i] = job.r;
     }
-    checks[i] = check_all(c.model, c.offset, full, denom_floor, c.k, limit);
     if (!checks[i].complete) continue;
     c.chi2 = checks[i].chi2;
     c.bic = bic(c.chi2, n_full, c.k);

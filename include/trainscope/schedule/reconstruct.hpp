@@ -120,10 +120,11 @@ inline bool solve_small(std::array<std::array<double, 3>, 3> a, std::array<doubl
   return true;
 }
 
-/// Fits the levels of `model` (mask: which coefficients are free; the others are 0) to the samples at t = s - offset.
+/// Fits the levels of `model` to the samples at t = s - offset, once per mask (which coefficients are free; the
+/// others are 0): the factors and their sums are computed once and shared by every mask.
 template <class Model>
-level_fit fit_levels(const Model& model, const lr_samples& d, double offset, unsigned mask,
-                     std::vector<std::array<double, 3>>& buf) {
+void fit_levels(const Model& model, const lr_samples& d, double offset, std::span<const unsigned> masks,
+                std::span<level_fit> fits, std::vector<std::array<double, 3>>& buf) {
   constexpr std::size_t N = Model::n_linear;
   const std::size_t n = d.size();
   buf.resize(n);
@@ -142,50 +143,59 @@ level_fit fit_levels(const Model& model, const lr_samples& d, double offset, uns
   }
   for (std::size_t k = 0; k < N; ++k)
     for (std::size_t l = 0; l < k; ++l) a[k][l] = a[l][k];
-  level_fit out;
-  unsigned m = mask & ((1u << N) - 1);
-  for (int round = 0; round < 4 && m; ++round) {
-    std::array<double, 3> c{};
-    if (!solve_small<N>(a, r, m, c)) {
-      // A factor that is zero on every sample (e.g. the floor of a decay the log never reaches): drop it.
-      unsigned drop = 0;
-      for (std::size_t k = N; k-- > 0;)
-        if ((m & (1u << k)) && a[k][k] <= 0) drop = 1u << k;
-      if (!drop) {
+  for (std::size_t mi = 0; mi < masks.size(); ++mi) {
+    level_fit& out = fits[mi];
+    out = level_fit{};
+    unsigned m = masks[mi] & ((1u << N) - 1);
+    for (int round = 0; round < 4 && m; ++round) {
+      std::array<double, 3> c{};
+      if (!solve_small<N>(a, r, m, c)) {
+        // A factor that is zero on every sample (e.g. the floor of a decay the log never reaches): drop it.
+        unsigned drop = 0;
         for (std::size_t k = N; k-- > 0;)
-          if (m & (1u << k)) {
-            drop = 1u << k;
-            break;
-          }
+          if ((m & (1u << k)) && a[k][k] <= 0) drop = 1u << k;
+        if (!drop) {
+          for (std::size_t k = N; k-- > 0;)
+            if (m & (1u << k)) {
+              drop = 1u << k;
+              break;
+            }
+        }
+        m &= ~drop;
+        continue;
       }
-      m &= ~drop;
-      continue;
+      unsigned neg = 0;
+      for (std::size_t k = 0; k < N; ++k)
+        if ((m & (1u << k)) && c[k] < 0) neg |= 1u << k;
+      if (neg) {
+        m &= ~neg;
+        continue;
+      }
+      out.c = c;
+      break;
     }
-    unsigned neg = 0;
-    for (std::size_t k = 0; k < N; ++k)
-      if ((m & (1u << k)) && c[k] < 0) neg |= 1u << k;
-    if (neg) {
-      m &= ~neg;
-      continue;
+    double chi2 = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      double f = 0;
+      for (std::size_t k = 0; k < N; ++k) f += out.c[k] * buf[i][k];
+      const double e = std::max(0.0, std::abs(d.y[i] - f) - d.half(i));
+      chi2 += d.weight(i) * e * e;
     }
-    out.c = c;
-    break;
+    out.chi2 = chi2;
+    for (std::size_t k = 0; k < N; ++k) out.active += (m & (1u << k)) ? 1 : 0;
   }
-  double chi2 = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    double f = 0;
-    for (std::size_t k = 0; k < N; ++k) f += out.c[k] * buf[i][k];
-    const double e = std::max(0.0, std::abs(d.y[i] - f) - d.half(i));
-    chi2 += d.weight(i) * e * e;
-  }
-  out.chi2 = chi2;
-  for (std::size_t k = 0; k < N; ++k) out.active += (m & (1u << k)) ? 1 : 0;
-  return out;
+}
+
+inline void fit_levels(const schedule_model& m, const lr_samples& d, double offset, std::span<const unsigned> masks,
+                       std::span<level_fit> fits, std::vector<std::array<double, 3>>& buf) {
+  std::visit([&](const auto& s) { fit_levels(s, d, offset, masks, fits, buf); }, m);
 }
 
 inline level_fit fit_levels(const schedule_model& m, const lr_samples& d, double offset, unsigned mask,
                             std::vector<std::array<double, 3>>& buf) {
-  return std::visit([&](const auto& s) { return fit_levels(s, d, offset, mask, buf); }, m);
+  level_fit out;
+  fit_levels(m, d, offset, std::span<const unsigned>(&mask, 1), std::span<level_fit>(&out, 1), buf);
+  return out;
 }
 
 inline void set_levels(schedule_model& m, const std::array<double, 3>& c) {
@@ -233,15 +243,22 @@ struct candidate {
 
 inline constexpr double bad_fit = 1e300;
 
-/// chi2 of theta under spec/conv/mask/offset; fills `out` when given.
+/// chi2 of theta under spec/conv/offset, for one or two masks (`mask2` 0: none; its chi2 goes to `chi2_2`).
+/// Fills `out` (for `mask`) when given.
 inline double evaluate(const fit_spec& sp, const std::vector<double>& th, int conv, unsigned mask, double offset,
-                       const lr_samples& d, std::vector<std::array<double, 3>>& buf, candidate* out = nullptr) {
+                       const lr_samples& d, std::vector<std::array<double, 3>>& buf, candidate* out = nullptr,
+                       unsigned mask2 = 0, double* chi2_2 = nullptr) {
+  if (chi2_2) *chi2_2 = bad_fit;
   schedule_model m;
   if (th.size() != sp.theta0.size()) return bad_fit;  // a failed start carries no parameters
   for (double v : th)
     if (!std::isfinite(v)) return bad_fit;
   if (!sp.make(th, conv, offset, m)) return bad_fit;
-  const level_fit lf = fit_levels(m, d, offset, mask, buf);
+  const std::array<unsigned, 2> masks{mask, mask2};
+  std::array<level_fit, 2> fits;
+  fit_levels(m, d, offset, std::span<const unsigned>(masks.data(), mask2 ? 2 : 1), fits, buf);
+  const level_fit& lf = fits[0];
+  if (chi2_2 && std::isfinite(fits[1].chi2)) *chi2_2 = fits[1].chi2;
   if (!std::isfinite(lf.chi2)) return bad_fit;
   if (out) {
     set_levels(m, lf.c);
@@ -255,9 +272,12 @@ inline double evaluate(const fit_spec& sp, const std::vector<double>& th, int co
 }
 
 /// Nelder–Mead over theta, then rounding of integral parameters (each to floor/ceil and one further).
+/// With `mask2` and `out2`: also what `optimise(sp, result.theta, conv, mask2, offset, d, 0, ...)` gives (the
+/// integer points around the result, re-rounded under a narrower mask), reusing the factors of the points already
+/// tried; `out2->spec` is null when that fails.
 inline candidate optimise(const fit_spec& sp, std::vector<double> th, int conv, unsigned mask, double offset,
                           const lr_samples& d, int evals, std::vector<std::array<double, 3>>& buf,
-                          std::vector<double> scale = {}) {
+                          std::vector<double> scale = {}, unsigned mask2 = 0, candidate* out2 = nullptr) {
   if (scale.empty()) scale = sp.scale;
   // Search in units of the starting simplex, so one tolerance (1e-3 of a simplex edge) fits every parameter.
   std::vector<double> x(th.size()), th_buf(th.size());
@@ -273,25 +293,48 @@ inline candidate optimise(const fit_spec& sp, std::vector<double> th, int conv, 
   std::vector<std::size_t> ints;
   for (std::size_t i = 0; i < th.size(); ++i)
     if (sp.integral[i]) ints.push_back(i);
+  // The integer points around x (each integral parameter to its nearest integer, one below, one above), in the
+  // order they are tried: ties keep the nearest integer.
+  const std::size_t combos = static_cast<std::size_t>(std::pow(3.0, static_cast<double>(ints.size())));
+  auto around = [&](const std::vector<double>& center, std::size_t c) {
+    std::vector<double> x = center;
+    for (std::size_t i : ints) {
+      constexpr int order[] = {0, -1, 1};
+      x[i] = std::round(center[i]) + order[c % 3];
+      c /= 3;
+    }
+    return x;
+  };
+  if (!mask2) out2 = nullptr;
+  std::vector<std::pair<std::vector<double>, double>> seen2;  // mask2's chi2 at the points tried
   std::vector<double> best = th;
   if (!ints.empty()) {
     double best_f = bad_fit * 10;
-    const std::size_t combos = static_cast<std::size_t>(std::pow(3.0, static_cast<double>(ints.size())));
     for (std::size_t c = 0; c < combos; ++c) {
-      std::vector<double> x = th;
-      std::size_t code = c;
-      for (std::size_t i : ints) {
-        constexpr int order[] = {0, -1, 1};  // ties keep the nearest integer
-        const int delta = order[code % 3];
-        code /= 3;
-        x[i] = std::round(th[i]) + delta;
-      }
-      const double v = f_theta(x);
+      std::vector<double> x = around(th, c);
+      double v2 = bad_fit;
+      const double v = out2 ? evaluate(sp, x, conv, mask, offset, d, buf, nullptr, mask2, &v2) : f_theta(x);
+      if (out2) seen2.emplace_back(x, v2);
       if (v < best_f) best_f = v, best = x;
     }
   }
   candidate out;
   evaluate(sp, best, conv, mask, offset, d, buf, &out);
+  if (out2) {
+    // What rounding `best` again under mask2 gives: the points around it, most of them already evaluated above.
+    std::vector<double> best2 = best;
+    if (!ints.empty()) {
+      double best_f2 = bad_fit * 10;
+      for (std::size_t c = 0; c < combos; ++c) {
+        std::vector<double> x = around(best, c);
+        const auto hit = std::find_if(seen2.begin(), seen2.end(), [&](const auto& p) { return p.first == x; });
+        const double v2 = hit != seen2.end() ? hit->second : evaluate(sp, x, conv, mask2, offset, d, buf);
+        if (v2 < best_f2) best_f2 = v2, best2 = x;
+      }
+    }
+    *out2 = candidate{};
+    evaluate(sp, best2, conv, mask2, offset, d, buf, out2);
+  }
   return out;
 }
 
@@ -808,9 +851,13 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
           for (std::size_t i = 0; i < sc.size(); ++i)
             sc[i] = sp.integral[i] ? std::max(2.0, 3e-3 * std::abs(c0.theta[i])) : 0.1 * sc[i];
           // The widest level mask is searched; narrower ones (a floor fixed at 0) only re-rounded from there.
-          candidate wide = optimise(sp, c0.theta, conv, sp.masks.front(), offset, sub, opt.max_evaluations / 3, buf, sc);
+          candidate narrow;
+          candidate wide = optimise(sp, c0.theta, conv, sp.masks.front(), offset, sub, opt.max_evaluations / 3, buf, sc,
+                                    sp.masks.size() > 1 ? sp.masks[1] : 0u, &narrow);
           for (unsigned mask : sp.masks) {
-            candidate c = mask == sp.masks.front() ? wide : optimise(sp, wide.theta, conv, mask, offset, sub, 0, buf, sc);
+            candidate c = mask == sp.masks.front() ? wide
+                          : narrow.spec && mask == narrow.mask ? std::move(narrow)
+                                                               : optimise(sp, wide.theta, conv, mask, offset, sub, 0, buf, sc);
             if (!best.spec || c.bic < best.bic - 1e-9 * std::abs(best.bic) - 1e-6) best = std::move(c);
           }
         }

@@ -374,3 +374,49 @@ TEST_CASE("messy input: noise, spikes, NaN, tiny logs give a finite fit or an er
   }
   CHECK(fits > 40);
 }
+
+// The second pass refines only the conventions whose first-pass fit is close to the family's best (a wrong shape is
+// thousands of BIC behind). A log written under any one convention must still come back as that convention.
+TEST_CASE("every convention of a family is still found: a log under each one is recognised as that one") {
+  SUBCASE("wsd: four decay shapes, warmup from min_lr (HF) or from 0 (llm.c)") {
+    const std::pair<anneal_shape, const char*> shapes[] = {{anneal_shape::cosine, "cosine decay"},
+                                                            {anneal_shape::linear, "linear decay"},
+                                                            {anneal_shape::one_minus_sqrt, "1-sqrt decay"},
+                                                            {anneal_shape::square, "square decay"}};
+    for (const auto& [shape, text] : shapes)
+      for (bool from_min : {true, false}) {
+        wsd_schedule w{1e-3, 1e-4, 300, 3000, 1500};
+        w.decay_shape = shape;
+        w.warmup_from_min = from_min;
+        CAPTURE(text);
+        CAPTURE(from_min);
+        const auto fit = check_fit(w, {0, 5000, 1, false, false, 0}, {"wsd", 1e-3, 300, 4800});
+        CHECK(fit.convention.find(text) != std::string::npos);
+        CHECK(fit.convention.find(from_min ? "warmup from min_lr" : "warmup from 0") != std::string::npos);
+        CHECK(param(fit, "min_lr") == doctest::Approx(1e-4).epsilon(1e-3));
+      }
+  }
+  SUBCASE("one_cycle: two or three phases, cosine or linear annealing") {
+    for (bool three : {false, true})
+      for (auto shape : {anneal_shape::cosine, anneal_shape::linear}) {
+        const auto m = one_cycle_schedule::pytorch(0.01, 5000, 0.25, shape, 10, 100, three);
+        CAPTURE(three);
+        const auto fit = check_fit(m, {0, 5100, 5, false, true, 0}, {"one_cycle", 0.01, 1249, 5000});
+        CHECK(param(fit, "three_phase") == (three ? 1 : 0));
+        CHECK(fit.convention.find(three ? "three phases" : "two phases") != std::string::npos);
+        CHECK(fit.convention.find(shape == anneal_shape::linear ? "linear annealing" : "cosine annealing") !=
+              std::string::npos);
+      }
+  }
+  SUBCASE("warmup_cosine: DeepSpeed's decay that reaches the floor at T - 1") {
+    auto ds = cosine(6e-4, 6e-5, 200, 5000);
+    ds.end_offset = 1;
+    const auto fit = check_fit(ds, {0, 5000, 1, false, false, 0}, {"warmup_cosine", 6e-4, 200, 5000});
+    CHECK(fit.convention.find("deepspeed WarmupCosineLR (linear warmup)") != std::string::npos);
+  }
+  SUBCASE("warmup_log_cosine: a log warmup, then a cosine that reaches the floor at T, not T - 1") {
+    auto lg = cosine(3e-4, 0, 500, 6000, warmup_kind::log);
+    const auto fit = check_fit(lg, {0, 6000, 1, false, false, 0}, {"warmup_log_cosine", 3e-4, 500, 6000});
+    CHECK(fit.convention.find("log warmup, cosine reaching the floor at T") != std::string::npos);
+  }
+}

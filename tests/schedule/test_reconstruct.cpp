@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -419,4 +420,20 @@ TEST_CASE("every convention of a family is still found: a log under each one is 
     const auto fit = check_fit(lg, {0, 6000, 1, false, false, 0}, {"warmup_log_cosine", 3e-4, 500, 6000});
     CHECK(fit.convention.find("log warmup, cosine reaching the floor at T") != std::string::npos);
   }
+}
+
+TEST_CASE("pass 2 refines what the first pass left close: a convention 4 times behind is refined, a wrong shape not") {
+  // First-pass BICs of a 77-sample one-cycle log's four conventions: the third won after refinement.
+  const std::vector<double> one_cycle{204.4, 776.5, 845.1, 851.3};
+  for (int conv = 0; conv < 4; ++conv) CHECK(detail::worth_refining(one_cycle, conv));
+  // wsd fitted to a clean cosine: the other decay shapes are 70 times behind the cosine ones.
+  const std::vector<double> wsd{26.3, 1886.9, 2134.6, 2178.6, 27.8, 1888.3, 2134.0, 2170.1};
+  CHECK(detail::worth_refining(wsd, 0));
+  CHECK(detail::worth_refining(wsd, 4));
+  for (int conv : {1, 2, 3, 5, 6, 7}) CHECK_FALSE(detail::worth_refining(wsd, conv));
+  // A single convention, or one whose first pass failed against a failed best, is always refined.
+  CHECK(detail::worth_refining({}, 0));
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(detail::worth_refining({inf, inf}, 1));
+  CHECK_FALSE(detail::worth_refining({10.0, inf}, 1));
 }

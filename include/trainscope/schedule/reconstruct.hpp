@@ -244,14 +244,17 @@ struct candidate {
 
 inline constexpr double bad_fit = 1e300;
 
-/// The first pass fits each convention from the curve's landmarks on a coarse subset; the second refines those
-/// whose first-pass BIC is within 8 x best + 1000 of the spec's best (a heuristic, with a wide margin: a wrong decay
-/// shape on a clean log is 70 times behind, e.g. 1800 against 26; on the synthetic and real logs of the tests the
-/// convention that finally won was at most 4.1 times behind, 845 against 204 for a 77-sample one-cycle log).
+/// A first-pass BIC not far behind `best` (a heuristic, with a wide margin: within 8 x best + 1000). Pass 1 fits
+/// each family and convention from the curve's landmarks on a coarse subset; pass 2 refines only what is not far
+/// behind. A wrong decay shape on a clean log is 70 times behind (1800 against 26). On the synthetic and real logs
+/// of the tests, the convention that finally won was at most 4.1 times behind its family's best (845 against 204
+/// for a 77-sample one-cycle log), and a third finalist that ended among the best two was within 3% of the second.
+inline bool not_far_behind(double bic, double best) { return !(bic > 8 * best + 1000); }
+
+/// Pass 2 refines a convention of a spec only when its first-pass BIC is not far behind the spec's best.
 inline bool worth_refining(const std::vector<double>& conv_bic, int conv) {
   if (conv_bic.empty()) return true;
-  const double best = *std::min_element(conv_bic.begin(), conv_bic.end());
-  return !(conv_bic[static_cast<std::size_t>(conv)] > 8 * best + 1000);
+  return not_far_behind(conv_bic[static_cast<std::size_t>(conv)], *std::min_element(conv_bic.begin(), conv_bic.end()));
 }
 
 /// chi2 of theta under spec/conv/offset, for one or two masks (`mask2` 0: none; its chi2 goes to `chi2_2`).
@@ -853,7 +856,9 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
       per_family.push_back(c);
 
   // Pass 2: the finalists under every step offset, convention and level mask, integers rounded.
-  const std::size_t nfinal = std::min(opt.finalists, per_family.size());
+  // Finalists after the second are refined only when not far behind it; the others stay as pass 1 left them.
+  std::size_t nfinal = std::min(opt.finalists, per_family.size());
+  while (nfinal > 2 && !not_far_behind(per_family[nfinal - 1].bic, per_family[1].bic)) --nfinal;
   for (std::size_t fi = 0; fi < nfinal; ++fi) {
     candidate best;
     for (const auto& c0 : first) {

@@ -750,8 +750,12 @@ inline void check_all(std::span<check_job> jobs, const lr_samples& d, double den
                       double bic_limit = std::numeric_limits<double>::infinity()) {
   const double n = static_cast<double>(d.size());
   constexpr std::size_t block = 4096;
+  // Each sample's weight, rounding interval and relative-error denominator, once per block for every job.
+  std::vector<double> weight(std::min(block, d.size())), half(weight.size()), denom(weight.size());
   for (std::size_t i0 = 0; i0 < d.size(); i0 += block) {
     const std::size_t i1 = std::min(d.size(), i0 + block);
+    for (std::size_t i = i0; i < i1; ++i)
+      weight[i - i0] = d.weight(i), half[i - i0] = d.half(i), denom[i - i0] = std::max(d.y[i], denom_floor);
     bool running = false;
     for (check_job& job : jobs) {
       if (!job.r.complete) continue;
@@ -760,9 +764,9 @@ inline void check_all(std::span<check_job> jobs, const lr_samples& d, double den
           [&](const auto& model) {
             for (std::size_t i = i0; i < i1; ++i) {
               const double e = model.lr(d.step(i) - job.offset) - d.y[i];
-              const double beyond = std::max(0.0, std::abs(e) - d.half(i));
-              r.chi2 += d.weight(i) * beyond * beyond;
-              const double rel = std::abs(e) / std::max(d.y[i], denom_floor);
+              const double beyond = std::max(0.0, std::abs(e) - half[i - i0]);
+              r.chi2 += weight[i - i0] * beyond * beyond;
+              const double rel = std::abs(e) / denom[i - i0];
               r.max_relative = std::max(r.max_relative, rel);
               r.sum_squared_relative += rel * rel;
             }

@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "trainscope/schedule.hpp"
@@ -384,10 +385,11 @@ TEST_CASE("every convention of a family is still found: a log under each one is 
                                                             {anneal_shape::linear, "linear decay"},
                                                             {anneal_shape::one_minus_sqrt, "1-sqrt decay"},
                                                             {anneal_shape::square, "square decay"}};
-    for (const auto& [shape, text] : shapes)
+    for (const auto& shape_text : shapes)
       for (bool from_min : {true, false}) {
+        const char* text = shape_text.second;
         wsd_schedule w{1e-3, 1e-4, 300, 3000, 1500};
-        w.decay_shape = shape;
+        w.decay_shape = shape_text.first;
         w.warmup_from_min = from_min;
         CAPTURE(text);
         CAPTURE(from_min);

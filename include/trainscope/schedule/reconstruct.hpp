@@ -802,19 +802,19 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   using namespace detail;
   if (steps.size() != lr.size())
     return unexpected(error{errc::invalid_argument, "steps and lr differ in length", {}, 0, 0, "lr"});
-  double peak = 0;
+  double peak = 0, lowest = std::numeric_limits<double>::infinity();
   std::size_t usable = 0;
   for (std::size_t i = 0; i < lr.size(); ++i) {
     if (i > 0 && steps[i] <= steps[i - 1])
       return unexpected(error{errc::invalid_argument, "steps do not increase at sample " + std::to_string(i), {}, 0, 0, "step"});
-    if (std::isfinite(lr[i]) && lr[i] >= 0) peak = std::max(peak, lr[i]), ++usable;
+    if (std::isfinite(lr[i]) && lr[i] >= 0) peak = std::max(peak, lr[i]), lowest = std::min(lowest, lr[i]), ++usable;
   }
   if (usable < 2) return unexpected(error{errc::no_usable_data, "fewer than two usable lr samples", {}, 0, 0, "lr"});
   if (!(peak > 0)) return unexpected(error{errc::no_usable_data, "lr is zero throughout", {}, 0, 0, "lr"});
 
   const lr_precision prec = detect_precision(lr, opt.double_precision);
   const lr_samples full = weigh(steps, lr, prec, peak, usable);
-  const lr_features feats = extract_features(full);
+  const lr_features feats = extract_features(full, peak, lowest);
   const lr_samples sub = subset(full, pick_fit_points(full.y, opt.max_fit_points));
   // Pass 1 fits shapes with a coarse noise floor (0.1% of the value, 0.01% of the peak) so that a wrong step
   // offset at a near-zero sample cannot dominate; pass 2 uses the log's real precision.

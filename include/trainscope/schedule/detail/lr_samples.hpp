@@ -233,11 +233,12 @@ struct lr_features {
   std::size_t plateau_samples = 0;   ///< samples from i_peak on within 1e-4 of the peak, before it first leaves
 };
 
-inline lr_features extract_features(const lr_samples& d) {
+/// Shape facts of the samples, whose largest and smallest values are `peak` and `floor` (the caller's validation
+/// pass finds them, so a long log is not read once more for them).
+inline lr_features extract_features(const lr_samples& d, double peak, double floor) {
   lr_features f;
   const std::size_t n = d.size();
-  const auto [lo, hi] = std::minmax_element(d.y.begin(), d.y.end());
-  f.peak = *hi, f.floor = *lo;
+  f.peak = peak, f.floor = floor;
   f.s_first = d.step(0), f.s_last = d.step(n - 1), f.y_first = d.y.front(), f.y_last = d.y.back();
   for (std::size_t i = 0; i < n; ++i)
     if (d.y[i] >= f.peak * (1 - 1e-3)) {
@@ -309,6 +310,11 @@ inline lr_features extract_features(const lr_samples& d) {
       break;
     }
   return f;
+}
+
+inline lr_features extract_features(const lr_samples& d) {
+  const auto [lo, hi] = std::minmax_element(d.y.begin(), d.y.end());
+  return extract_features(d, *hi, *lo);
 }
 
 }  // namespace trainscope::inline v1::detail

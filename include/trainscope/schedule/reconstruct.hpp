@@ -57,8 +57,8 @@ struct schedule_fit {
   double information_criterion = 0;    ///< BIC (see file comment), on every sample
   std::optional<double> total_steps_uncertainty;  ///< +- steps, when the log stops before the decay ends
   std::string certainty_note;                     ///< one sentence for the report
-  std::vector<std::pair<std::string, double>> alternatives;  ///< runner-up families and their BIC (best first; those
-                                                             ///< checked on every sample and not far behind)
+  std::vector<std::pair<std::string, double>> alternatives;  ///< runner-up families and their BIC, best first (those
+                                                             ///< checked to the end: not behind the best two early)
   schedule_model model;                ///< the closed form, in scheduler-counter units
   std::int64_t step_offset = 0;        ///< logged step = counter + step_offset
   std::size_t samples = 0;             ///< samples used
@@ -77,7 +77,7 @@ struct schedule_fit {
 struct reconstruct_options {
   std::size_t max_fit_points = 480;     ///< the search runs on at most about this many samples (shape-preserving)
   int max_evaluations = 260;            ///< Nelder–Mead budget per family in the first pass
-  std::size_t finalists = 3;            ///< families refined (every offset, the close conventions) and checked on all samples
+  std::size_t finalists = 3;            ///< families refined (every offset, close conventions), checked on all samples
   double double_precision = 1e-9;       ///< relative noise floor assumed for values stored as full doubles
   std::size_t full_alternatives_below = 100000;  ///< below this many samples, every family is ranked on all samples
 };

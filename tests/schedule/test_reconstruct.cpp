@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -438,4 +439,43 @@ TEST_CASE("pass 2 refines what the first pass left close: a convention 4 times b
   const double inf = std::numeric_limits<double>::infinity();
   CHECK(detail::worth_refining({inf, inf}, 1));
   CHECK_FALSE(detail::worth_refining({10.0, inf}, 1));
+}
+
+TEST_CASE("the full-sample check stops a family only once its BIC is past the limit, and sweeps several at once") {
+  const auto truth = cosine(3e-4, 3e-5, 500, 20000);
+  const auto log = make_log(truth, {1, 20000, 1, false, false, 0});
+  const auto prec = detail::detect_precision(log.lr, 1e-9);
+  const auto d = detail::weigh(log.steps, log.lr, prec, 3e-4, log.lr.size());
+  const schedule_model exact = truth, flat = constant_schedule{3e-4};
+  auto off_by_one = truth;
+  off_by_one.total_steps += 1;
+  const schedule_model near = off_by_one;
+  const double floor = 1e-3 * 3e-4, n = static_cast<double>(d.size());
+  // Each model alone, to the end.
+  std::vector<detail::residual_summary> alone;
+  for (const auto* m : {&exact, &near, &flat}) {
+    detail::check_job job{m, 0.0, 4, {}};
+    detail::check_all(std::span<detail::check_job>(&job, 1), d, floor);
+    CHECK(job.r.complete);
+    alone.push_back(job.r);
+  }
+  // All three in one sweep: the same sums, to the last bit.
+  std::vector<detail::check_job> jobs{{&exact, 0.0, 4, {}}, {&near, 0.0, 4, {}}, {&flat, 0.0, 4, {}}};
+  detail::check_all(jobs, d, floor);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    CHECK(jobs[i].r.chi2 == alone[i].chi2);
+    CHECK(jobs[i].r.max_relative == alone[i].max_relative);
+    CHECK(jobs[i].r.sum_squared_relative == alone[i].sum_squared_relative);
+  }
+  // With a limit between the near model's BIC and the constant's, only the constant is cut short.
+  const double bic_near = detail::bic(alone[1].chi2, n, 4), bic_flat = detail::bic(alone[2].chi2, n, 4);
+  REQUIRE(bic_near < bic_flat);
+  const double limit = 0.5 * (bic_near + bic_flat);
+  std::vector<detail::check_job> limited{{&exact, 0.0, 4, {}}, {&near, 0.0, 4, {}}, {&flat, 0.0, 4, {}}};
+  detail::check_all(limited, d, floor, limit);
+  CHECK(limited[0].r.complete);
+  CHECK(limited[1].r.complete);
+  CHECK(limited[1].r.chi2 == alone[1].chi2);
+  CHECK_FALSE(limited[2].r.complete);
+  CHECK(limited[2].r.chi2 < alone[2].chi2);  // stopped before the end
 }

@@ -4,8 +4,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "trainscope/schedule.hpp"
@@ -373,4 +376,106 @@ TEST_CASE("messy input: noise, spikes, NaN, tiny logs give a finite fit or an er
     CHECK_FALSE(fit->family.empty());
   }
   CHECK(fits > 40);
+}
+
+// The second pass refines only the conventions whose first-pass fit is close to the family's best (a wrong shape is
+// thousands of BIC behind). A log written under any one convention must still come back as that convention.
+TEST_CASE("every convention of a family is still found: a log under each one is recognised as that one") {
+  SUBCASE("wsd: four decay shapes, warmup from min_lr (HF) or from 0 (llm.c)") {
+    const std::pair<anneal_shape, const char*> shapes[] = {{anneal_shape::cosine, "cosine decay"},
+                                                            {anneal_shape::linear, "linear decay"},
+                                                            {anneal_shape::one_minus_sqrt, "1-sqrt decay"},
+                                                            {anneal_shape::square, "square decay"}};
+    for (const auto& shape_text : shapes)
+      for (bool from_min : {true, false}) {
+        const char* text = shape_text.second;
+        wsd_schedule w{1e-3, 1e-4, 300, 3000, 1500};
+        w.decay_shape = shape_text.first;
+        w.warmup_from_min = from_min;
+        CAPTURE(text);
+        CAPTURE(from_min);
+        const auto fit = check_fit(w, {0, 5000, 1, false, false, 0}, {"wsd", 1e-3, 300, 4800});
+        CHECK(fit.convention.find(text) != std::string::npos);
+        CHECK(fit.convention.find(from_min ? "warmup from min_lr" : "warmup from 0") != std::string::npos);
+        CHECK(param(fit, "min_lr") == doctest::Approx(1e-4).epsilon(1e-3));
+      }
+  }
+  SUBCASE("one_cycle: two or three phases, cosine or linear annealing") {
+    for (bool three : {false, true})
+      for (auto shape : {anneal_shape::cosine, anneal_shape::linear}) {
+        const auto m = one_cycle_schedule::pytorch(0.01, 5000, 0.25, shape, 10, 100, three);
+        CAPTURE(three);
+        const auto fit = check_fit(m, {0, 5100, 5, false, true, 0}, {"one_cycle", 0.01, 1249, 5000});
+        CHECK(param(fit, "three_phase") == (three ? 1 : 0));
+        CHECK(fit.convention.find(three ? "three phases" : "two phases") != std::string::npos);
+        CHECK(fit.convention.find(shape == anneal_shape::linear ? "linear annealing" : "cosine annealing") !=
+              std::string::npos);
+      }
+  }
+  SUBCASE("warmup_cosine: DeepSpeed's decay that reaches the floor at T - 1") {
+    auto ds = cosine(6e-4, 6e-5, 200, 5000);
+    ds.end_offset = 1;
+    const auto fit = check_fit(ds, {0, 5000, 1, false, false, 0}, {"warmup_cosine", 6e-4, 200, 5000});
+    CHECK(fit.convention.find("deepspeed WarmupCosineLR (linear warmup)") != std::string::npos);
+  }
+  SUBCASE("warmup_log_cosine: a log warmup, then a cosine that reaches the floor at T, not T - 1") {
+    auto lg = cosine(3e-4, 0, 500, 6000, warmup_kind::log);
+    const auto fit = check_fit(lg, {0, 6000, 1, false, false, 0}, {"warmup_log_cosine", 3e-4, 500, 6000});
+    CHECK(fit.convention.find("log warmup, cosine reaching the floor at T") != std::string::npos);
+  }
+}
+
+TEST_CASE("pass 2 refines what the first pass left close: a convention 4 times behind is refined, a wrong shape not") {
+  // First-pass BICs of a 77-sample one-cycle log's four conventions: the third won after refinement.
+  const std::vector<double> one_cycle{204.4, 776.5, 845.1, 851.3};
+  for (int conv = 0; conv < 4; ++conv) CHECK(detail::worth_refining(one_cycle, conv));
+  // wsd fitted to a clean cosine: the other decay shapes are 70 times behind the cosine ones.
+  const std::vector<double> wsd{26.3, 1886.9, 2134.6, 2178.6, 27.8, 1888.3, 2134.0, 2170.1};
+  CHECK(detail::worth_refining(wsd, 0));
+  CHECK(detail::worth_refining(wsd, 4));
+  for (int conv : {1, 2, 3, 5, 6, 7}) CHECK_FALSE(detail::worth_refining(wsd, conv));
+  // A single convention, or one whose first pass failed against a failed best, is always refined.
+  CHECK(detail::worth_refining({}, 0));
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(detail::worth_refining({inf, inf}, 1));
+  CHECK_FALSE(detail::worth_refining({10.0, inf}, 1));
+}
+
+TEST_CASE("the full-sample check stops a family only once its BIC is past the limit, and sweeps several at once") {
+  const auto truth = cosine(3e-4, 3e-5, 500, 20000);
+  const auto log = make_log(truth, {1, 20000, 1, false, false, 0});
+  const auto prec = detail::detect_precision(log.lr, 1e-9);
+  const auto d = detail::weigh(log.steps, log.lr, prec, 3e-4, log.lr.size());
+  const schedule_model exact = truth, flat = constant_schedule{3e-4};
+  auto off_by_one = truth;
+  off_by_one.total_steps += 1;
+  const schedule_model near = off_by_one;
+  const double floor = 1e-3 * 3e-4, n = static_cast<double>(d.size());
+  // Each model alone, to the end.
+  std::vector<detail::residual_summary> alone;
+  for (const auto* m : {&exact, &near, &flat}) {
+    detail::check_job job{m, 0.0, 4, {}};
+    detail::check_all(std::span<detail::check_job>(&job, 1), d, floor);
+    CHECK(job.r.complete);
+    alone.push_back(job.r);
+  }
+  // All three in one sweep: the same sums, to the last bit.
+  std::vector<detail::check_job> jobs{{&exact, 0.0, 4, {}}, {&near, 0.0, 4, {}}, {&flat, 0.0, 4, {}}};
+  detail::check_all(jobs, d, floor);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    CHECK(jobs[i].r.chi2 == alone[i].chi2);
+    CHECK(jobs[i].r.max_relative == alone[i].max_relative);
+    CHECK(jobs[i].r.sum_squared_relative == alone[i].sum_squared_relative);
+  }
+  // With a limit between the near model's BIC and the constant's, only the constant is cut short.
+  const double bic_near = detail::bic(alone[1].chi2, n, 4), bic_flat = detail::bic(alone[2].chi2, n, 4);
+  REQUIRE(bic_near < bic_flat);
+  const double limit = 0.5 * (bic_near + bic_flat);
+  std::vector<detail::check_job> limited{{&exact, 0.0, 4, {}}, {&near, 0.0, 4, {}}, {&flat, 0.0, 4, {}}};
+  detail::check_all(limited, d, floor, limit);
+  CHECK(limited[0].r.complete);
+  CHECK(limited[1].r.complete);
+  CHECK(limited[1].r.chi2 == alone[1].chi2);
+  CHECK_FALSE(limited[2].r.complete);
+  CHECK(limited[2].r.chi2 < alone[2].chi2);  // stopped before the end
 }

@@ -233,11 +233,12 @@ struct lr_features {
   std::size_t plateau_samples = 0;   ///< samples from i_peak on within 1e-4 of the peak, before it first leaves
 };
 
-inline lr_features extract_features(const lr_samples& d) {
+/// Shape facts of the samples, whose largest and smallest values are `peak` and `floor` (the caller's validation
+/// pass finds them, so a long log is not read once more for them).
+inline lr_features extract_features(const lr_samples& d, double peak, double floor) {
   lr_features f;
   const std::size_t n = d.size();
-  const auto [lo, hi] = std::minmax_element(d.y.begin(), d.y.end());
-  f.peak = *hi, f.floor = *lo;
+  f.peak = peak, f.floor = floor;
   f.s_first = d.step(0), f.s_last = d.step(n - 1), f.y_first = d.y.front(), f.y_last = d.y.back();
   for (std::size_t i = 0; i < n; ++i)
     if (d.y[i] >= f.peak * (1 - 1e-3)) {
@@ -246,11 +247,6 @@ inline lr_features extract_features(const lr_samples& d) {
     }
   f.s_peak = d.step(f.i_peak);
   f.rises_at_start = f.i_peak > 0 && f.y_first < 0.9 * f.peak;
-  for (std::size_t i = f.i_peak; i < n; ++i)
-    if (d.y[i] <= 0.5 * f.peak) {
-      f.s_half = d.step(i);
-      break;
-    }
   // Jumps: a change of over 3% in one logged interval, ten times larger than either neighbour's, in ratio
   // (step decays at any level) or in absolute size when over 5% of the peak (restarts from near zero, where the
   // neighbours' ratios are large too).
@@ -259,8 +255,39 @@ inline lr_features extract_features(const lr_samples& d) {
     return std::log(b / a);
   };
   auto diff = [&](std::size_t i) { return std::abs(d.y[i + 1] - d.y[i]); };
-  for (std::size_t i = f.i_peak; i + 1 < n; ++i) {  // a warmup's first steps are not restarts
-    if (diff(i) < 0.0295 * std::min(d.y[i], d.y[i + 1])) continue;  // cheap pre-test
+  // One pass from the peak on (long logs are memory-bound, so each fact is read off the same sweep): where the
+  // lr first halves, the jumps, the plateau at the peak, the lowest value after the peak, and a second rise.
+  const double range = f.peak - f.floor;
+  const double top_level = f.peak * (1 - 1e-4);
+  f.s_leave = f.s_peak;
+  int plateau_state = 0;  // 0: before the lr first reaches top_level, 1: on the plateau, 2: after it
+  double late_floor = f.peak;
+  double low = f.peak;
+  std::size_t i_low = f.i_peak;
+  bool half_seen = false, rise_seen = false;
+  for (std::size_t i = f.i_peak; i < n; ++i) {
+    const double y = d.y[i];
+    if (!half_seen && y <= 0.5 * f.peak) f.s_half = d.step(i), half_seen = true;
+    late_floor = std::min(late_floor, y);
+    if (plateau_state == 0 && y >= top_level) plateau_state = 1;
+    if (plateau_state == 1) {
+      if (y >= top_level) f.s_leave = d.step(i), ++f.plateau_samples;
+      else plateau_state = 2;
+    }
+    if (!rise_seen) {
+      if (y < low) low = y, i_low = i;
+      if (low < f.peak - range / 3 && y > low + range / 3) {
+        rise_seen = true;
+        f.rises_again = true;
+        f.s_trough = d.step(i_low);
+        double hi = y;
+        std::size_t i_hi = i;
+        for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
+        f.s_second_peak = d.step(i_hi);
+      }
+    }
+    // a warmup's first steps are not restarts, so jumps are looked for from the peak on
+    if (i + 1 >= n || diff(i) < 0.0295 * std::min(y, d.y[i + 1])) continue;  // cheap pre-test
     const double c = lr_change(i);
     if (std::abs(c) < 0.03) continue;
     const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
@@ -277,32 +304,17 @@ inline lr_features extract_features(const lr_samples& d) {
     for (std::size_t i : f.down_jumps) acc += lr_change(i);
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
-  f.s_leave = f.s_peak;
-  std::size_t top = f.i_peak;
-  while (top < n && d.y[top] < f.peak * (1 - 1e-4)) ++top;
-  for (std::size_t i = top; i < n && d.y[i] >= f.peak * (1 - 1e-4); ++i) f.s_leave = d.step(i), ++f.plateau_samples;
-  const double range = f.peak - f.floor;
-  const double late_floor = *std::min_element(d.y.begin() + static_cast<std::ptrdiff_t>(f.i_peak), d.y.end());
   for (std::size_t i = f.i_peak; i < n; ++i)
     if (d.y[i] <= late_floor + 1e-4 * (f.peak - late_floor)) {
       f.s_floor = d.step(i);
       break;
     }
-  double low = f.peak;
-  std::size_t i_low = f.i_peak;
-  for (std::size_t i = f.i_peak; i < n; ++i) {
-    if (d.y[i] < low) low = d.y[i], i_low = i;
-    if (low < f.peak - range / 3 && d.y[i] > low + range / 3) {
-      f.rises_again = true;
-      f.s_trough = d.step(i_low);
-      double hi = d.y[i];
-      std::size_t i_hi = i;
-      for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
-      f.s_second_peak = d.step(i_hi);
-      break;
-    }
-  }
   return f;
+}
+
+inline lr_features extract_features(const lr_samples& d) {
+  const auto [lo, hi] = std::minmax_element(d.y.begin(), d.y.end());
+  return extract_features(d, *hi, *lo);
 }
 
 }  // namespace trainscope::inline v1::detail

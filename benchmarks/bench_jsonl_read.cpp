@@ -56,37 +56,45 @@ int in_memory(std::uint64_t mb, int repeat) {
   cli_columns.skip_columns = io::columns::extra;
   double best_base = 1e30, best_reader = 1e30, best_same = 1e30, best_cli = 1e30;
   std::size_t base_records = 0, reader_records = 0, base_train = 0, reader_train = 0;
-  for (int i = 0; i < repeat; ++i) {  // interleaved, so drift on a shared machine hits both
-    baseline_columns c;
-    auto t0 = clock_type::now();
-    base_records = baseline_read(input.data(), input.size, c);
-    best_base = std::min(best_base, seconds_since(t0));
-    base_train = c.loss.size();
-
-    t0 = clock_type::now();
-    auto r = io::read_jsonl(input, "bench");
-    best_reader = std::min(best_reader, seconds_since(t0));
-    if (!r) {
-      std::fprintf(stderr, "reader failed: %s\n", to_string(r.error()).c_str());
-      return 1;
+  // Interleaved, so drift on a shared machine hits all alike; each result is freed before the next read
+  // is timed, so every read starts from the same allocator state (a run still held would make the next
+  // read fault in fresh pages the one before it did not).
+  for (int i = 0; i < repeat; ++i) {
+    {
+      baseline_columns c;
+      auto t0 = clock_type::now();
+      base_records = baseline_read(input.data(), input.size, c);
+      best_base = std::min(best_base, seconds_since(t0));
+      base_train = c.loss.size();
     }
-    reader_records = r->diagnostics.records;
-    reader_train = r->train_loss.size();
-
-    t0 = clock_type::now();
-    auto same = io::read_jsonl(input, "bench", same_columns);
-    best_same = std::min(best_same, seconds_since(t0));
-    if (!same || same->train_loss.size() != reader_train || !same->epoch.empty()) {
-      std::fprintf(stderr, "reader with the baseline's columns failed\n");
-      return 1;
+    {
+      auto t0 = clock_type::now();
+      auto r = io::read_jsonl(input, "bench");
+      best_reader = std::min(best_reader, seconds_since(t0));
+      if (!r) {
+        std::fprintf(stderr, "reader failed: %s\n", to_string(r.error()).c_str());
+        return 1;
+      }
+      reader_records = r->diagnostics.records;
+      reader_train = r->train_loss.size();
     }
-
-    t0 = clock_type::now();
-    auto cli = io::read_jsonl(input, "bench", cli_columns);
-    best_cli = std::min(best_cli, seconds_since(t0));
-    if (!cli || cli->train_loss.size() != reader_train || cli->epoch.empty() || !cli->extra.empty()) {
-      std::fprintf(stderr, "reader with the CLI's columns failed\n");
-      return 1;
+    {
+      auto t0 = clock_type::now();
+      auto same = io::read_jsonl(input, "bench", same_columns);
+      best_same = std::min(best_same, seconds_since(t0));
+      if (!same || same->train_loss.size() != reader_train || !same->epoch.empty()) {
+        std::fprintf(stderr, "reader with the baseline's columns failed\n");
+        return 1;
+      }
+    }
+    {
+      auto t0 = clock_type::now();
+      auto cli = io::read_jsonl(input, "bench", cli_columns);
+      best_cli = std::min(best_cli, seconds_since(t0));
+      if (!cli || cli->train_loss.size() != reader_train || cli->epoch.empty() || !cli->extra.empty()) {
+        std::fprintf(stderr, "reader with the CLI's columns failed\n");
+        return 1;
+      }
     }
   }
   if (base_records != reader_records || base_train != reader_train) {

@@ -326,6 +326,15 @@ TRAINSCOPE_HOT_INLINE bool json_number_value(const char* p, const json_number_sp
       const int x = static_cast<int>(digits_value(p + s.exp_at, s.exp_digits));
       e += p[s.exp_at - 1] == '-' ? -x : x;
     }
+    if (m <= (std::uint64_t(1) << 53) && e >= -22 && e <= 22) {
+      static constexpr double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+      double d = static_cast<double>(m);
+      d = e < 0 ? d / pow10_exact[-e] : d * pow10_exact[e];
+      out = s.negative ? -d : d;
+      return true;
+    }
 #if TRAINSCOPE_X87_EXTENDED
     // In x87's 64-bit significand m < 2^63 is exact, and so is 10^e for 0 <= e <= 27 (5^27 < 2^64);
     // 10^e for e < 0 is rounded. So v is m * 10^e within 2 units of its last bit (one or two roundings

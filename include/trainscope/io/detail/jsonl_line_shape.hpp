@@ -21,27 +21,31 @@
 
 namespace trainscope::inline v1::io::detail {
 
-/** Literal bytes of a shape, compared 16 at a time. */
+/** Literal bytes of a shape: the first 32 compared as four masked words (keys such as
+ *  ", \"tokens_per_sec\": " are longer than 16), the rest, rare, by memcmp. */
 struct shape_literal {
   std::uint32_t begin = 0, size = 0;  ///< within jsonl_line_shape::text
-  std::uint64_t head[2] = {0, 0}, mask[2] = {0, 0};
+  std::uint64_t head[4] = {}, mask[4] = {};
 
   void seal(const std::string& text) noexcept {
-    unsigned char bytes[16] = {}, m[16] = {};
-    const std::size_t n = size < 16 ? size : 16;
+    unsigned char bytes[32] = {}, m[32] = {};
+    const std::size_t n = size < 32 ? size : 32;
     std::memcpy(bytes, text.data() + begin, n);
     std::memset(m, 0xFF, n);
-    std::memcpy(head, bytes, 16);
-    std::memcpy(mask, m, 16);
+    std::memcpy(head, bytes, 32);
+    std::memcpy(mask, m, 32);
   }
 
-  /// Whether the bytes at `p` are this literal; 16 bytes at `p` are readable, `limit` bounds the rest.
+  /// Whether the bytes at `p` are this literal; 32 bytes at `p` are readable, `limit` bounds the rest.
   TRAINSCOPE_HOT_INLINE bool matches(const char* p, const char* limit, const std::string& text) const noexcept {
     std::uint64_t w[2];
     std::memcpy(w, p, 16);
     if (((w[0] & mask[0]) ^ head[0]) | ((w[1] & mask[1]) ^ head[1])) return false;
     if (size <= 16) return true;
-    return static_cast<std::size_t>(limit - p) >= size && std::memcmp(p + 16, text.data() + begin + 16, size - 16) == 0;
+    std::memcpy(w, p + 16, 16);
+    if (((w[0] & mask[2]) ^ head[2]) | ((w[1] & mask[3]) ^ head[3])) return false;
+    if (size <= 32) return true;
+    return static_cast<std::size_t>(limit - p) >= size && std::memcmp(p + 32, text.data() + begin + 32, size - 32) == 0;
   }
 };
 

@@ -8,7 +8,8 @@
 #include "seed_log_generator.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 3 || std::strtoull(argv[2], nullptr, 10) == 0) {
+  // A path starting with "-" is an option typed by mistake (--mb 1 once wrote a file named "--mb").
+  if (argc != 3 || argv[1][0] == '-' || std::strtoull(argv[2], nullptr, 10) == 0) {
     std::fprintf(stderr, "usage: %s PATH MIB\n", argv[0]);
     return 2;
   }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "../io/jsonl_reads.hpp"
 #include "../io/run_equality.hpp"
 #include "trainscope/io/jsonl.hpp"
 
@@ -77,53 +78,17 @@ counts read_stream(std::string_view text, const io::read_options& opts, std::siz
 // Streaming read, one thread and `threads` threads, in blocks of `block`: traps unless the same.
 void check_parallel(std::string_view text, const io::read_options& opts, std::size_t block, unsigned threads) {
   if (text.empty()) return;
-  auto read_with = [&](unsigned n) -> result<run> {
-    std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
-    if (!f) __builtin_trap();
-    io::detail::jsonl_run_sink sink{run_builder(source_info{"fuzz", "jsonl"})};
-    io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "fuzz", opts);
-    result<std::uint64_t> read = n > 1 ? io::detail::parse_jsonl_parallel(sink.builder, f, "fuzz", opts, true, n,
-                                                                          UINT64_MAX, [](std::uint64_t) {}, block)
-                                       : io::detail::parse_jsonl_stream(parser, sink, f, "fuzz", [](std::uint64_t) {},
-                                                                        UINT64_MAX, block);
-    std::fclose(f);
-    if (!read) return unexpected(read.error());
-    auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
-                                        sink.builder.current().has_loss(), "fuzz");
-    if (!ok) return unexpected(ok.error());
-    return std::move(sink.builder).finish();
-  };
-  auto one = read_with(1), many = read_with(threads);
-  if (one.has_value() != many.has_value()) __builtin_trap();
-  if (one && !trainscope_test::run_difference(*one, *many).empty()) __builtin_trap();
-  if (!one && (one.error().code != many.error().code || one.error().line != many.error().line ||
-               one.error().message != many.error().message))
-    __builtin_trap();
+  const auto one = trainscope_test::read_jsonl_streamed(text, opts, block);
+  const auto many = trainscope_test::read_jsonl_in_parallel(text, opts, block, threads);
+  if (!trainscope_test::outcome_difference(one, many).empty()) __builtin_trap();
 }
 
 // Streaming read with line shapes and with simdjson alone: traps unless the same run or error.
 void check_shapes(std::string_view text, const io::read_options& opts, std::size_t block) {
   if (text.empty()) return;
-  auto read_with = [&](bool shapes) -> result<run> {
-    std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
-    if (!f) __builtin_trap();
-    io::detail::jsonl_run_sink sink{run_builder(source_info{"fuzz", "jsonl"})};
-    io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "fuzz", opts);
-    parser.line_shapes(shapes);
-    auto read = io::detail::parse_jsonl_stream(parser, sink, f, "fuzz", [](std::uint64_t) {}, UINT64_MAX, block);
-    std::fclose(f);
-    if (!read) return unexpected(read.error());
-    auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
-                                        sink.builder.current().has_loss(), "fuzz");
-    if (!ok) return unexpected(ok.error());
-    return std::move(sink.builder).finish();
-  };
-  auto plain = read_with(false), shaped = read_with(true);
-  if (plain.has_value() != shaped.has_value()) __builtin_trap();
-  if (plain && !trainscope_test::run_difference(*plain, *shaped).empty()) __builtin_trap();
-  if (!plain && (plain.error().code != shaped.error().code || plain.error().line != shaped.error().line ||
-                 plain.error().message != shaped.error().message))
-    __builtin_trap();
+  const auto plain = trainscope_test::read_jsonl_streamed(text, opts, block, false);
+  const auto shaped = trainscope_test::read_jsonl_streamed(text, opts, block, true);
+  if (!trainscope_test::outcome_difference(plain, shaped).empty()) __builtin_trap();
 }
 
 }  // namespace

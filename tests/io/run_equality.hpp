@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "trainscope/core/run.hpp"
+#include "trainscope/result.hpp"
 
 namespace trainscope_test {
 
@@ -60,6 +61,21 @@ inline std::string run_difference(const trainscope::run& a, const trainscope::ru
       return "issue " + std::to_string(i) + ": line " + std::to_string(x.line) + " vs " + std::to_string(y.line) +
              ": " + x.message + " | " + y.message;
   }
+  return {};
+}
+
+/// Empty when two readings came to the same outcome: the same run, or the same error (code, line,
+/// offset, field, message); else what differs first.
+inline std::string outcome_difference(const trainscope::result<trainscope::run>& a,
+                                      const trainscope::result<trainscope::run>& b) {
+  if (a.has_value() != b.has_value()) return a ? "only the second failed: " + b.error().message
+                                               : "only the first failed: " + a.error().message;
+  if (a) return run_difference(*a, *b);
+  const trainscope::error &x = a.error(), &y = b.error();
+  if (x.code != y.code || x.line != y.line || x.byte_offset != y.byte_offset || x.field != y.field ||
+      x.message != y.message)
+    return "errors: line " + std::to_string(x.line) + " vs " + std::to_string(y.line) + ": " + x.message + " | " +
+           y.message;
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "io/jsonl_reads.hpp"
 #include "io/run_equality.hpp"
 #include "trainscope/io/jsonl.hpp"
 
@@ -23,50 +24,21 @@ std::string slurp(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// The streaming reader one thread runs (read_jsonl_file's path), in blocks of `block` bytes.
 result<run> read_single(const std::string& text, const io::read_options& opts, std::size_t block) {
-  std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
-  REQUIRE(f);
-  io::detail::jsonl_run_sink sink{run_builder(source_info{"log.jsonl", "jsonl"}, opts.build)};
-  io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "log.jsonl", opts);
-  auto read = io::detail::parse_jsonl_stream(parser, sink, f, "log.jsonl", [](std::uint64_t) {}, text.size(), block);
-  std::fclose(f);
-  if (!read) return unexpected(read.error());
-  auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
-                                      sink.builder.current().has_loss(), "log.jsonl");
-  if (!ok) return unexpected(ok.error());
-  return std::move(sink.builder).finish();
+  return trainscope_test::read_jsonl_streamed(text, opts, block);
 }
 
-// The same input parsed by `threads` threads, merged in file order.
+// The same input parsed by `threads` threads, merged in file order; it says it read every byte.
 result<run> read_parallel(const std::string& text, const io::read_options& opts, std::size_t block,
                           unsigned threads) {
-  std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
-  REQUIRE(f);
-  run_builder builder(source_info{"log.jsonl", "jsonl"}, opts.build);
-  std::size_t blocks = 0;
-  auto read = io::detail::parse_jsonl_parallel(builder, f, "log.jsonl", opts, true, threads, text.size(),
-                                               [&](std::uint64_t) { ++blocks; }, block);
-  std::fclose(f);
-  if (!read) return unexpected(read.error());
-  CHECK(*read == text.size());
-  auto ok = io::detail::jsonl_outcome(nullptr, builder.diagnostics(), builder.current().has_loss(), "log.jsonl");
-  if (!ok) return unexpected(ok.error());
-  return std::move(builder).finish();
+  std::uint64_t read = 0;
+  auto r = trainscope_test::read_jsonl_in_parallel(text, opts, block, threads, &read);
+  if (r) CHECK(read == text.size());
+  return r;
 }
 
 void check_same(const result<run>& single, const result<run>& parallel) {
-  REQUIRE(single.has_value() == parallel.has_value());
-  if (single) {
-    CHECK(trainscope_test::run_difference(*single, *parallel) == "");
-    return;
-  }
-  const error &a = single.error(), &b = parallel.error();
-  CHECK(a.code == b.code);
-  CHECK(a.line == b.line);
-  CHECK(a.byte_offset == b.byte_offset);
-  CHECK(a.field == b.field);
-  CHECK(a.message == b.message);
+  CHECK(trainscope_test::outcome_difference(single, parallel) == "");
 }
 
 // Both policies, several block sizes (so block boundaries fall everywhere) and thread counts.

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "io/jsonl_reads.hpp"
 #include "io/run_equality.hpp"
 #include "trainscope/io/jsonl.hpp"
 
@@ -45,32 +46,11 @@ result<run> read_memory(const std::string& text, const io::read_options& opts, b
 
 // The streaming path (blocks reused, lines counted per block), in blocks of `block` bytes.
 result<run> read_stream(const std::string& text, const io::read_options& opts, bool shapes, std::size_t block) {
-  std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
-  REQUIRE(f);
-  io::detail::jsonl_run_sink sink{run_builder(source_info{"log.jsonl", "jsonl"}, opts.build)};
-  io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser(sink, "log.jsonl", opts);
-  parser.line_shapes(shapes);
-  auto read = io::detail::parse_jsonl_stream(parser, sink, f, "log.jsonl", [](std::uint64_t) {}, text.size(), block);
-  std::fclose(f);
-  if (!read) return unexpected(read.error());
-  auto ok = io::detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
-                                      sink.builder.current().has_loss(), "log.jsonl");
-  if (!ok) return unexpected(ok.error());
-  return std::move(sink.builder).finish();
+  return trainscope_test::read_jsonl_streamed(text, opts, block, shapes);
 }
 
 void check_same(const result<run>& json_parser, const result<run>& shaped) {
-  REQUIRE(json_parser.has_value() == shaped.has_value());
-  if (json_parser) {
-    CHECK(trainscope_test::run_difference(*json_parser, *shaped) == "");
-    return;
-  }
-  const error &a = json_parser.error(), &b = shaped.error();
-  CHECK(a.code == b.code);
-  CHECK(a.line == b.line);
-  CHECK(a.byte_offset == b.byte_offset);
-  CHECK(a.field == b.field);
-  CHECK(a.message == b.message);
+  CHECK(trainscope_test::outcome_difference(json_parser, shaped) == "");
 }
 
 // Compares every way; returns how many records the default reading took by their shape.

@@ -398,9 +398,9 @@ class jsonl_parser {
     return false;
   }
 
-  // Reads the line at `p` into the record scratch as gather() would, if it has shape `s`; then
-  // matched_end_ is the start of the next line. The numbers of a slot are converted by from_chars,
-  // which rounds correctly as simdjson does; a number it refuses (out of range) leaves the line to simdjson.
+  // Reads the line at `p` into the record scratch as gather() would, if it has shape `s`. Used numbers are
+  // converted by json_number_value, as gather() converts them; one too large for a double leaves the line
+  // to simdjson, whose path reports it.
   TRAINSCOPE_HOT_INLINE bool match(const jsonl_line_shape& s, const char* p, const char* e) {
     const char* q = p;
     entry_count_ = 0;
@@ -458,13 +458,11 @@ class jsonl_parser {
     if (!s.tail.matches(q, e, s.text)) return false;
     q += s.tail.size;
     while (*q == ' ' || *q == '\t' || *q == '\r') ++q;
-    if (*q != '\n') return false;
-    matched_end_ = q + 1;
-    return true;
+    return *q == '\n';
   }
 
-  // An entry as gather() makes it: a value starting with a digit is converted as simdjson would (which
-  // takes 1e-400 as 0, where from_chars refuses it: such a line is left to simdjson), others in emit().
+  // An entry as gather() makes it: a value starting with a digit converted now, others in emit(). A value
+  // too large for a double leaves the line to simdjson's path, which reports it.
   TRAINSCOPE_HOT_INLINE bool push_number_entry(const jsonl_key* key, std::string_view tok, const json_number_span& num) {
     double x = 0;
     const bool digit = tok[0] != '-';
@@ -1022,7 +1020,6 @@ class jsonl_parser {
   bool shapes_on_ = true;
   std::vector<jsonl_line_shape> shapes_;
   std::size_t last_shape_ = 0, next_evicted_ = 0;
-  const char* matched_end_ = nullptr;
   std::size_t shaped_records_ = 0;
   unsigned learn_failures_ = 0, learn_skipped_ = 0;
   number_byte_map number_map_;

@@ -2,8 +2,9 @@
 /**
  * The shape of a JSONL line: its bytes with the number values taken out. Lines of one log repeat
  * a few shapes ("{"step": N, "loss": N, "lr": N}" and an evaluation line), so a line that has the
- * bytes of a known shape around valid JSON numbers can be read without a JSON parser: compare the
- * literal bytes, scan each number by the JSON grammar, convert only the numbers the record uses.
+ * bytes of a known shape around numbers can be read without a JSON parser: compare the literal bytes,
+ * delimit each value by its number characters, check the used ones against the JSON grammar and convert
+ * them. (An unused value is only delimited, as simdjson's ondemand skips it unread.)
  *
  * A shape is learned only from a line that is one flat object of printable-ASCII keys and scalar
  * values, on one line, blanks being spaces and tabs: every line that matches it is then valid JSON
@@ -51,7 +52,7 @@ struct shape_literal {
 
 /** What a shape does with one number value. */
 enum class shape_use : std::uint8_t {
-  check,  ///< a field the record does not use: only checked to be a number
+  check,  ///< a field the record does not use: only delimited (its bytes are number characters)
   step,   ///< the record's step, as an integer when it is a plain one
   slot,   ///< the first number of a one-value role (loss, lr...): converted into its slot
   entry,  ///< any other used number: an entry, read like the JSON parser's entries

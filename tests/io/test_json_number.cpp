@@ -16,6 +16,10 @@
 
 using namespace trainscope::io::detail;
 
+#ifdef TRAINSCOPE_PORTABLE_NUMBERS  // ctest's io_portable_numbers: the paths other processors take
+static_assert(!TRAINSCOPE_SSE2_NUMBERS && !TRAINSCOPE_X87_EXTENDED, "the portable build reads numbers portably");
+#endif
+
 namespace {
 
 // The text followed by a newline and padding, as the reader's input is.

@@ -19,9 +19,17 @@
 #include <emmintrin.h>
 #endif
 
+// TRAINSCOPE_PORTABLE_NUMBERS keeps to the portable code below (no SSE2, no x87): what other processors
+// run, and what a ctest target checks on this one.
+#if defined(__SSE2__) && !defined(TRAINSCOPE_PORTABLE_NUMBERS)
+#define TRAINSCOPE_SSE2_NUMBERS 1
+#else
+#define TRAINSCOPE_SSE2_NUMBERS 0
+#endif
+
 // x87 extended precision: a 64-bit significand in the low bytes of long double (x86-64 Linux and BSD;
 // not Windows, whose long double is a double).
-#if defined(__x86_64__) && LDBL_MANT_DIG == 64 && !defined(_WIN32)
+#if defined(__x86_64__) && LDBL_MANT_DIG == 64 && !defined(_WIN32) && !defined(TRAINSCOPE_PORTABLE_NUMBERS)
 #define TRAINSCOPE_X87_EXTENDED 1
 #else
 #define TRAINSCOPE_X87_EXTENDED 0
@@ -98,7 +106,7 @@ inline json_number_span scan_json_number_bytewise(const char* p) noexcept {
   return s;
 }
 
-#if defined(__SSE2__)
+#if TRAINSCOPE_SSE2_NUMBERS
 /// The same, from bit masks of the first 32 bytes: no loop whose exit depends on how many digits a
 /// number has (a mispredicted exit per digit run cost more than the bytes).
 TRAINSCOPE_HOT_INLINE json_number_span scan_json_number(const char* p) noexcept {
@@ -167,7 +175,7 @@ struct number_byte_map {
     words = n_words;
     for (unsigned w = 0; w < n_words; ++w) {
       std::uint64_t m = 0;
-#if defined(__SSE2__)
+#if TRAINSCOPE_SSE2_NUMBERS
       for (unsigned k = 0; k < 4; ++k) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 64 * w + 16 * k));
         const __m128i x = _mm_sub_epi8(v, _mm_set1_epi8('-'));  // '-' '.' '/' and digits: x <= 12

@@ -1,11 +1,13 @@
 #pragma once
 /**
- * JSON numbers in text: finding one by the grammar, and converting it to a double with a fast path for
- * the common short cases. For the line-shape reader (jsonl_line_shape.hpp), which reads numbers
- * without simdjson and must read them exactly as simdjson would: correctly rounded.
+ * JSON numbers in text: finding one by the grammar, and converting it to a double, correctly rounded,
+ * with fast paths for the common cases. The JSONL reader converts every number with these, on the
+ * line-shape path and on the simdjson path alike (simdjson 3.0.1's get_double misreads some numbers of
+ * more than 19 digits).
  *
- * Every function reads up to 32 bytes past the first byte it is given: inputs here end in a newline
- * followed by at least detail::input_padding bytes.
+ * The scanning and converting functions read up to 32 bytes past the first byte they are given: inputs
+ * here end in a newline followed by at least detail::input_padding bytes. decimal_to_double reads only
+ * its range.
  */
 #include <bit>
 #include <cfloat>
@@ -307,8 +309,8 @@ inline bool decimal_to_double(const char* b, const char* e, double& out) noexcep
 }
 
 /**
- * The double nearest to the JSON number `s` found at `p` (ties to even), as simdjson and from_chars
- * give it. Fast path (Clinger, "How to read floating point numbers accurately", PLDI 1990): when the
+ * The double nearest to the JSON number `s` found at `p` (ties to even), as strtod and from_chars give
+ * it. Fast path (Clinger, "How to read floating point numbers accurately", PLDI 1990): when the
  * significant digits form an integer m <= 2^53 and the decimal exponent e has |e| <= 22, both m and
  * 10^|e| are exact doubles and one IEEE multiplication or division rounds m * 10^e correctly. On x86-64
  * the same idea in x87 extended precision covers up to 19 digits (below). Anything else goes to

@@ -180,3 +180,21 @@ TEST_CASE("json numbers read right on both paths: many digits, and values too sm
     CHECK(r->diagnostics.issues[0].field == "loss");
   }
 }
+
+TEST_CASE("a record's offset is its object's first byte, wherever its line falls in a batch") {
+  // Line 2 starts with blanks. Read in tiny blocks it opens a batch; in big ones it sits inside one;
+  // alone (line shapes around it) it is a batch of its own. The issue's offset is the '{' every time.
+  const std::string first = "{\"step\": 1, \"loss\": 1.5}\n";
+  const std::string text = first + "  \t{\"step\": 2, \"loss\": \"x\"}\n{\"step\": 3, \"loss\": 1.25}\n";
+  const std::uint64_t brace = first.size() + 3;
+  for (std::size_t block : {std::size_t(16), std::size_t(4096)})
+    for (bool shapes : {false, true}) {
+      CAPTURE(block);
+      CAPTURE(shapes);
+      auto r = read_stream(text, {}, shapes, block);
+      REQUIRE(r);
+      REQUIRE(r->diagnostics.issues.size() == 1);
+      CHECK(r->diagnostics.issues[0].line == 2);
+      CHECK(r->diagnostics.issues[0].byte_offset == brace);
+    }
+}

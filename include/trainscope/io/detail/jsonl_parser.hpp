@@ -307,6 +307,10 @@ class jsonl_parser {
     const char* last_ok = nullptr;  // start of the last document read
     for (; it != stream.end(); ++it) {
       const char* doc_start = pos + it.current_index();
+      // The first document of a batch is indexed from the batch's start, blanks included; the others from
+      // their first byte. A record's offset must not depend on where a batch began (the fuzzer found one).
+      while (doc_start < e && (*doc_start == ' ' || *doc_start == '\t' || *doc_start == '\r' || *doc_start == '\n'))
+        ++doc_start;
       if (doc_start >= e) break;
       simdjson::ondemand::document_reference doc;
       if ((*it).get(doc)) {
@@ -629,7 +633,11 @@ class jsonl_parser {
     if (text.empty()) return;
     simdjson::ondemand::document doc;
     auto err = line_parser_.iterate(text.data(), text.size(), text.size() + input_padding).get(doc);
-    status s = err ? status::bad : read_doc(doc, b, b + text.size());
+    // The document starts at its first byte, after any leading blanks, as in a stream: a record's offset
+    // must not depend on which way its line was read (the fuzzer found one that did).
+    const char* first = b;
+    while (first < b + text.size() && (*first == ' ' || *first == '\t' || *first == '\r')) ++first;
+    status s = err ? status::bad : read_doc(doc, first, b + text.size());
     if (err) bad_message_ = std::string("not valid JSON (") + simdjson::error_message(err) + ")";
     if (s == status::bad) {
       if (last) sink_.diagnostics().truncated_last_line = true;

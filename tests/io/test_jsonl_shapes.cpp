@@ -7,13 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "io/jsonl_reads.hpp"
+#include "io/reader_fixtures.hpp"
 #include "io/run_equality.hpp"
 #include "trainscope/io/jsonl.hpp"
 
@@ -21,11 +20,6 @@ using namespace trainscope;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // read_jsonl's in-memory path, with line shapes on or off.
 result<run> read_memory(const std::string& text, const io::read_options& opts, bool shapes, bool keep_extra,
@@ -76,7 +70,7 @@ TEST_CASE("line shapes: every real JSONL log and fuzz-corpus file reads the same
   std::size_t files = 0, shaped = 0;
   for (const fs::path& dir : {fs::path(TRAINSCOPE_REAL_LOGS_DIR) / "jsonl", fs::path(TRAINSCOPE_SOURCE_DIR) / "tests/fuzz/corpus/jsonl"}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
-      const std::string text = slurp(entry.path());
+      const std::string text = fixtures::slurp(entry.path().string());
       if (text.empty()) continue;
       CAPTURE(entry.path().string());
       shaped += check_shapes_change_nothing(text);

@@ -192,3 +192,41 @@ TEST_CASE("a record's offset is its object's first byte, wherever its line falls
       CHECK(r->diagnostics.issues[0].byte_offset == brace);
     }
 }
+
+TEST_CASE("records and issues handed to a callback carry their file line in every block layout") {
+  // Blank lines, bad lines and evaluations between shaped lines; the line of each record and issue is
+  // counted here from its byte offset, independently of the reader.
+  std::string text;
+  for (int i = 0; i < 3000; ++i) {
+    text += "{\"step\": " + std::to_string(i) + ", \"loss\": " + std::to_string(1.0 + i * 0.001) + "}\n";
+    if (i % 97 == 0) text += "\n";
+    if (i % 131 == 0) text += "garbage\n";
+    if (i % 50 == 0) text += "{\"step\": " + std::to_string(i) + ", \"val_loss\": 2.5}\n";
+  }
+  auto line_of = [&](std::uint64_t offset) {
+    std::size_t line = 1;
+    for (std::uint64_t k = 0; k < offset; ++k) line += text[k] == '\n';
+    return line;
+  };
+  for (std::size_t block : {std::size_t(64), std::size_t(333), std::size_t(1) << 20})
+    for (bool shapes : {false, true}) {
+      CAPTURE(block);
+      CAPTURE(shapes);
+      std::size_t records = 0, wrong = 0;
+      auto on_record = [&](const record& r) {
+        ++records;
+        wrong += r.line != line_of(r.byte_offset);
+      };
+      io::detail::jsonl_callback_sink<decltype(on_record)> sink{on_record, {}, {}, false};
+      io::detail::jsonl_parser<decltype(sink)> parser(sink, "log.jsonl", {});
+      parser.line_shapes(shapes);
+      std::FILE* f = ::fmemopen(text.data(), text.size(), "rb");
+      REQUIRE(f);
+      REQUIRE(io::detail::parse_jsonl_stream(parser, sink, f, "log.jsonl", [](std::uint64_t) {}, text.size(), block));
+      std::fclose(f);
+      CHECK(records == 3060);
+      CHECK(wrong == 0);
+      REQUIRE(sink.diag.issues.size() == 23);
+      for (const auto& issue : sink.diag.issues) CHECK(issue.line == line_of(issue.byte_offset));
+    }
+}

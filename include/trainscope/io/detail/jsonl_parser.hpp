@@ -53,11 +53,13 @@ inline std::string_view trim_right(std::string_view s) noexcept {
   return s;
 }
 
-inline bool is_blank(const char* b, const char* e) noexcept {
-  for (; b != e; ++b)
-    if (*b != ' ' && *b != '\t' && *b != '\r' && *b != '\n') return false;
-  return true;
+/// First byte in [b, e) that is not JSON whitespace, or e: where a document starts.
+inline const char* skip_blanks(const char* b, const char* e) noexcept {
+  while (b < e && (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')) ++b;
+  return b;
 }
+
+inline bool is_blank(const char* b, const char* e) noexcept { return skip_blanks(b, e) == e; }
 
 inline bool has_bom(const char* p, std::size_t n) noexcept {
   return n >= 3 && static_cast<unsigned char>(p[0]) == 0xEF && static_cast<unsigned char>(p[1]) == 0xBB &&
@@ -306,11 +308,9 @@ class jsonl_parser {
     }
     const char* last_ok = nullptr;  // start of the last document read
     for (; it != stream.end(); ++it) {
-      const char* doc_start = pos + it.current_index();
       // The first document of a batch is indexed from the batch's start, blanks included; the others from
       // their first byte. A record's offset must not depend on where a batch began (the fuzzer found one).
-      while (doc_start < e && (*doc_start == ' ' || *doc_start == '\t' || *doc_start == '\r' || *doc_start == '\n'))
-        ++doc_start;
+      const char* doc_start = skip_blanks(pos + it.current_index(), e);
       if (doc_start >= e) break;
       simdjson::ondemand::document_reference doc;
       if ((*it).get(doc)) {
@@ -359,7 +359,7 @@ class jsonl_parser {
         read_slow(slow, p);
         slow = nullptr;
         if (stopped_) return;
-        if (!match_known(p, e)) continue;  // the run may have taught a shape that now comes first
+        (void)match(shapes_[last_shape_], p, e);  // same line, same shape (reading a run learns none): matches
       }
       ++shaped_records_;
       emit(shapes_[last_shape_].kind, p);
@@ -635,9 +635,7 @@ class jsonl_parser {
     auto err = line_parser_.iterate(text.data(), text.size(), text.size() + input_padding).get(doc);
     // The document starts at its first byte, after any leading blanks, as in a stream: a record's offset
     // must not depend on which way its line was read (the fuzzer found one that did).
-    const char* first = b;
-    while (first < b + text.size() && (*first == ' ' || *first == '\t' || *first == '\r')) ++first;
-    status s = err ? status::bad : read_doc(doc, first, b + text.size());
+    status s = err ? status::bad : read_doc(doc, skip_blanks(b, b + text.size()), b + text.size());
     if (err) bad_message_ = std::string("not valid JSON (") + simdjson::error_message(err) + ")";
     if (s == status::bad) {
       if (last) sink_.diagnostics().truncated_last_line = true;

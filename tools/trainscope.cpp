@@ -1,6 +1,8 @@
 // trainscope: the command-line program. Reads a training log, writes an analysis (JSON or text),
 // a Markdown report with figures, or a pass/fail check for scripts.
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -323,10 +325,34 @@ void print_text_summary(const report::analysis& a) {
   for (const auto& r : d.recommendations) std::cout << "advice:   " << r << "\n";
 }
 
+// A large JSON Lines file is read through a memory map (read_options::map_input). Should another
+// process truncate it meanwhile, touching a page past the new end raises SIGBUS: this turns that
+// into the message and exit code of any other failed read, instead of a crash.
+char truncated_message[512];
+std::size_t truncated_message_size = 0;
+
+extern "C" void on_truncated_input(int) {
+  // Only async-signal-safe calls here: the message was composed before reading began.
+  [[maybe_unused]] const auto n = ::write(2, truncated_message, truncated_message_size);
+  ::_exit(exit_io);
+}
+
+void exit_cleanly_if_truncated(const std::string& path) {
+  const std::string m = "trainscope: " + path.substr(0, 400) + ": the file was truncated while it was read\n";
+  std::memcpy(truncated_message, m.data(), m.size());
+  truncated_message_size = m.size();
+  struct sigaction sa {};
+  sa.sa_handler = on_truncated_input;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGBUS, &sa, nullptr);
+}
+
 // read_log streams JSON Lines files in bounded blocks; the CLI also leaves unread the numeric fields
 // without a role (run::extra), which enter no output.
 result<run> read_input_log(cli_options o) {
   o.read.skip_columns |= io::columns::extra;
+  o.read.map_input = true;
+  exit_cleanly_if_truncated(o.input);
   return io::read_log(o.input, o.format, o.read);
 }
 

@@ -123,6 +123,20 @@ expect 0 "analyze --threads 3" -- "$bin" analyze "$tmp/big.jsonl" --json --threa
 cmp -s "$tmp/one.json" "$tmp/out" && ok || fail "--threads 3 changes the JSON"
 grep -q '"skipped_records": 4' "$tmp/one.json" && ok || fail "the big log's 4 bad lines are not counted"
 
+# a large file is read through a memory map: truncated by another process meanwhile, it gives a clear
+# error and exit 74, not a crash (SIGBUS). The file is cut as soon as the map appears in /proc.
+if [ -r /proc/self/maps ]; then
+  for _ in 1 2 3 4 5 6 7 8 9 10; do cat "$tmp/big.jsonl"; done >"$tmp/shrinking.jsonl"
+  "$bin" analyze "$tmp/shrinking.jsonl" --json --threads 1 >"$tmp/out" 2>"$tmp/err" </dev/null &
+  pid=$!
+  for _ in $(seq 1 5000); do grep -q shrinking.jsonl "/proc/$pid/maps" 2>/dev/null && break; sleep 0.001; done
+  : >"$tmp/shrinking.jsonl"
+  wait "$pid"
+  got=$?
+  if [ "$got" -eq 74 ]; then ok; else fail "a file truncated while read: exit $got, want 74; stderr: $(head -c 400 "$tmp/err")"; fi
+  stderr_has "truncated while it was read"
+fi
+
 # every real log opens without flags, and gives a report
 if [ -d "$real" ]; then
   while IFS= read -r -d '' f; do

@@ -75,12 +75,18 @@ counts read_stream(std::string_view text, const io::read_options& opts, std::siz
   return c;
 }
 
-// Streaming read, one thread and `threads` threads, in blocks of `block`: traps unless the same.
+// Streaming read, one thread and `threads` threads, in blocks of `block`, from copied bytes and from a
+// memory map of a file (where the bytes after a block are the file's next ones): traps unless the same.
 void check_parallel(std::string_view text, const io::read_options& opts, std::size_t block, unsigned threads) {
   if (text.empty()) return;
+  using trainscope_test::byte_source;
   const auto one = trainscope_test::read_jsonl_streamed(text, opts, block);
   const auto many = trainscope_test::read_jsonl_in_parallel(text, opts, block, threads);
   if (!trainscope_test::outcome_difference(one, many).empty()) __builtin_trap();
+  const auto one_mapped = trainscope_test::read_jsonl_streamed(text, opts, block, true, byte_source::mapped);
+  const auto many_mapped = trainscope_test::read_jsonl_in_parallel(text, opts, block, threads, nullptr, byte_source::mapped);
+  if (!trainscope_test::outcome_difference(one, one_mapped).empty()) __builtin_trap();
+  if (!trainscope_test::outcome_difference(one, many_mapped).empty()) __builtin_trap();
 }
 
 // Streaming read with line shapes and with simdjson alone: traps unless the same run or error.

@@ -42,6 +42,7 @@
 #include "trainscope/io/detail/jsonl_blocks.hpp"
 #include "trainscope/io/detail/jsonl_parallel.hpp"
 #include "trainscope/io/detail/jsonl_parser.hpp"
+#include "trainscope/io/detail/mapped_file.hpp"
 #include "trainscope/io/read_options.hpp"
 #include "trainscope/result.hpp"
 
@@ -128,8 +129,9 @@ void parse_jsonl_buffer(jsonl_parser<Sink>& parser, Sink& sink, const char* data
 template <class Sink, class OnBlock>
 result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink, std::FILE* f,
                                          const std::string& path, OnBlock&& on_block,
-                                         std::uint64_t limit = UINT64_MAX, std::size_t block = jsonl_block_size) {
-  jsonl_block_cutter cutter(f, path, limit, block);
+                                         std::uint64_t limit = UINT64_MAX, std::size_t block = jsonl_block_size,
+                                         mapped_file* map = nullptr) {
+  jsonl_block_cutter cutter(f, path, limit, block, map);
   jsonl_block_buffer buf;
   while (cutter.next(buf)) {
     if (cutter.byte_order_mark()) sink.diagnostics().byte_order_mark = true;
@@ -138,6 +140,7 @@ result<std::uint64_t> parse_jsonl_stream(jsonl_parser<Sink>& parser, Sink& sink,
       return cutter.offset();
     }
     if (!parser.parse(buf.data(), buf.data() + buf.size, buf.offset)) return buf.offset;
+    if (map) map->release_before(cutter.offset());  // records do not point into the input
     on_block(cutter.offset());
   }
   if (cutter.byte_order_mark()) sink.diagnostics().byte_order_mark = true;  // a file of a byte order mark only
@@ -181,6 +184,18 @@ inline result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_jsonl(const 
   file_ptr f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) return unexpected(open_error(errc::cannot_open, path, std::string("cannot open: ") + std::strerror(errno)));
   return f;
+}
+
+/// Maps a file worth it (read_options::map_input, past a few blocks) into `map`: the map, or nullptr where the
+/// file is read as always (standard input, a small file, a system that cannot map it).
+inline mapped_file* map_large_file(mapped_file& map, std::FILE* f, const std::string& path, std::uint64_t size,
+                                   const read_options& opts) {
+#if TRAINSCOPE_HAS_MMAP
+  if (opts.map_input && path != "-" && size > 4 * jsonl_block_size && map.map(::fileno(f), size)) return &map;
+#else
+  (void)f, (void)path, (void)size, (void)opts;
+#endif
+  return nullptr;
 }
 
 /// Reserves the run's series for the whole file from what the first block held.
@@ -245,6 +260,8 @@ inline result<run> read_jsonl_file(const std::string& path, const read_options& 
   if (!f) return unexpected(f.error());
   if (path != "-" && size == 0) return unexpected(detail::open_error(errc::empty_input, path, "empty file"));
   detail::jsonl_run_sink sink{detail::make_jsonl_builder(path, opts)};
+  detail::mapped_file map;
+  detail::mapped_file* mapped = detail::map_large_file(map, f->get(), path, size, opts);
   bool keep_extra = size <= max_extra_input_bytes;  // standard input: decided as it grows
   bool reserved = false;
   if (!keep_extra) detail::note_extra_dropped(sink);
@@ -256,7 +273,8 @@ inline result<run> read_jsonl_file(const std::string& path, const read_options& 
                                                  reserved = true;
                                                  detail::reserve_from_sample(sink.builder.current(), done, size);
                                                }
-                                             });
+                                             },
+                                             detail::jsonl_block_size, mapped);
     if (!read) return unexpected(read.error());
     auto ok = detail::jsonl_outcome(nullptr, sink.diagnostics(), sink.builder.current().has_loss(), path);
     if (!ok) return unexpected(ok.error());
@@ -274,7 +292,7 @@ inline result<run> read_jsonl_file(const std::string& path, const read_options& 
       parser.keep_extra(false);
       detail::note_extra_dropped(sink);
     }
-  }, path == "-" ? UINT64_MAX : size);
+  }, path == "-" ? UINT64_MAX : size, detail::jsonl_block_size, mapped);
   if (!read) return unexpected(read.error());
   auto ok = detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diagnostics(),
                                   sink.builder.current().has_loss(), path);
@@ -300,8 +318,10 @@ result<read_diagnostics> for_each_jsonl_record(const std::string& path, OnRecord
   if (path != "-" && size == 0) return unexpected(detail::open_error(errc::empty_input, path, "empty file"));
   detail::jsonl_callback_sink<std::remove_reference_t<OnRecord>> sink{on_record, {}, {}, false};
   detail::jsonl_parser<decltype(sink)> parser(sink, path, opts);
+  detail::mapped_file map;
   auto read = detail::parse_jsonl_stream(parser, sink, f->get(), path, [](std::uint64_t) {},
-                                         path == "-" ? UINT64_MAX : size);
+                                         path == "-" ? UINT64_MAX : size, detail::jsonl_block_size,
+                                         detail::map_large_file(map, f->get(), path, size, opts));
   if (!read) return unexpected(read.error());
   auto ok = detail::jsonl_outcome(parser.failed() ? &parser.failure() : nullptr, sink.diag, sink.saw_loss, path);
   if (!ok) return unexpected(ok.error());

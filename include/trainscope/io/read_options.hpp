@@ -30,6 +30,10 @@ struct read_options {
   build_options build;                            ///< restart handling
   unsigned threads = 1;                           ///< readers that can parse blocks in parallel may use this many
   unsigned skip_columns = 0;                      ///< columns:: bits a reader may leave unread
+  /// Readers of large files may parse them through a memory map instead of copying block by block
+  /// (faster). Off by default: if another process truncates the file while it is read, the reader
+  /// touches a page past the end and the process gets SIGBUS, which the caller must handle.
+  bool map_input = false;
 };
 
 }  // namespace trainscope::inline v1::io

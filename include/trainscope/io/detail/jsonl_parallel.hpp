@@ -135,7 +135,8 @@ inline void merge_jsonl_batch(run_builder& builder, const jsonl_batch& b, std::s
  * `builder` (which notes a byte order mark); `keep_extra` as jsonl_parser::keep_extra. Reads at
  * most `limit` bytes. Returns the bytes read, or the first error in file order (an I/O error, or
  * the parser's under bad_record_policy::fail). `on_block(bytes_merged)` runs after each block is
- * merged, on whichever thread merged it, never on two at once.
+ * merged, on whichever thread merged it, never on two at once. With `map` (the file mapped), blocks
+ * are parsed where the map has them and released once merged (jsonl_block_cutter, mapped_file).
  *
  * Every thread does whatever is next: merge the parsed blocks that come next in file order (one
  * thread at a time), or read the next block (one at a time, since a block ends at the last newline
@@ -145,7 +146,7 @@ template <class OnBlock>
 result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, const std::string& path,
                                            const read_options& opts, bool keep_extra, unsigned threads,
                                            std::uint64_t limit, OnBlock&& on_block,
-                                           std::size_t block = jsonl_block_size) {
+                                           std::size_t block = jsonl_block_size, mapped_file* map = nullptr) {
   struct slot {
     jsonl_block_buffer block;
     bool parsed = false;
@@ -163,7 +164,7 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
   std::optional<error> failure;
 
   // Touched only by the thread holding the `reading` role.
-  jsonl_block_cutter cutter(f, path, limit, block);
+  jsonl_block_cutter cutter(f, path, limit, block, map);
   // Merging state: touched only by the thread holding the `merging` role.
   std::size_t line_base = 1;
   std::vector<text_field> field_views;
@@ -193,6 +194,8 @@ result<std::uint64_t> parse_jsonl_parallel(run_builder& builder, std::FILE* f, c
               if (failed->line) failed->line += line_base - 1;
             }
             line_base += s.batch.newlines;
+            // Batches do not point into the input, and blocks merge in file order: what is behind is done.
+            if (map) map->release_before(s.block.offset + s.block.size);
             on_block(s.block.offset + s.block.size);
             lock.lock();
             s.parsed = false;

@@ -70,7 +70,7 @@ Options:
 Output: results go to stdout (with --json, only the JSON document); notes, warnings and errors to stderr.
 Exit codes: 0 a run was read (even with skipped lines or a bad verdict); 1 check: verdict in --fail-on;
 64 usage error; 65 no usable data in the input; 66 input cannot be opened; 73 output cannot be written;
-74 read error; 70 internal error.
+74 read error (or the file was truncated while read); 70 internal error.
 )";
 
 // Threads when --threads is not given: the machine's cores, at most 8 (reading stops scaling there).

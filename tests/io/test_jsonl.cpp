@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "io/jsonl_reads.hpp"
+#include "io/run_equality.hpp"
 #include "trainscope/io/jsonl.hpp"
 
 using namespace trainscope;
@@ -304,6 +306,34 @@ TEST_CASE("jsonl: a bad line in the middle of a large block costs only itself") 
     CHECK(r->diagnostics.records == 9);
     CHECK(r->diagnostics.skipped_records == 2);
     CHECK(r->train_loss.steps == std::vector<std::int64_t>{1, 2, 3, 4, 6, 7, 8, 9, 10});
+  }
+  SUBCASE("an object followed on its line by a byte that is not UTF-8 and a brace is a bad line in every block layout") {
+    // In a stream, stage 1 cannot index the bytes after the brace: the object looked like the last
+    // document, and the stray '}' at the line's end like its closing brace (the fuzzer found it).
+    for (const char* after : {"\xff}", "\xff", "\x7f}", " }"}) {
+      CAPTURE(after);
+      const std::string bad_line = std::string(R"({"step": 2, "loss": 1.9})") + after;
+      const std::string text = step_line(1, 2.0) + bad_line + "\n" + step_line(3, 1.8);
+      const std::string alone = bad_line + "\n";
+      for (const std::string& t : {text, alone, many_lines(1000, 500, bad_line)}) {
+        auto whole = read_both(t);
+        if (t == alone) {
+          REQUIRE_FALSE(whole);  // no record in the file: nothing is read from the line
+          CHECK(whole.error().code == errc::malformed);
+        } else {
+          REQUIRE(whole);
+          CHECK(whole->diagnostics.skipped_records == 1);
+          CHECK_FALSE(whole->train_loss.at(t == text ? 2 : 500).has_value());
+        }
+        for (std::size_t block : {std::size_t(16), std::size_t(40), std::size_t(100), std::size_t(4096)}) {
+          CAPTURE(block);
+          auto streamed = trainscope_test::read_jsonl_streamed(t, {}, block);
+          auto shapeless = trainscope_test::read_jsonl_streamed(t, {}, block, false);
+          CHECK(trainscope_test::outcome_difference(whole, streamed) == "");
+          CHECK(trainscope_test::outcome_difference(whole, shapeless) == "");
+        }
+      }
+    }
   }
   SUBCASE("a broken line, a lone brace, two objects on one line") {
     std::string text = many_lines(1000, 500, "{]");

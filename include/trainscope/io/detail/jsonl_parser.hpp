@@ -692,12 +692,23 @@ class jsonl_parser {
     // '}': only blanks between, and a newline if a token follows. Bytes that are no token (stray
     // non-ASCII after the brace) are caught here too.
     const char* next_token = nullptr;
-    const bool more = !doc.current_location().get(next_token);
+    bool more = !doc.current_location().get(next_token);
     if (more && next_token >= end) {
       // ondemand ran past the batch's last token (stage 1 indexed less than the object, e.g. at
       // stray control bytes) and took a byte after the batch for the closing brace.
       bad_message_ = "malformed object (its closing brace was not found on the line)";
       return status::bad;
+    }
+    if (!more) {
+      // No next token is not always the batch's end: in a stream, a next document that stage 1 could not
+      // index (invalid UTF-8 right after the brace) looks the same, and the scan back from the batch's end
+      // would then find a stray '}' later on the line (the fuzzer found `{...}\xFF}` read as a record in
+      // some block layouts only). The document's own extent ends where the next one begins.
+      std::string_view raw;
+      if (!doc.raw_json().get(raw) && raw.data() + raw.size() < end) {
+        next_token = raw.data() + raw.size();
+        more = skip_blanks(next_token, end) < end;
+      }
     }
     const char* q = more ? next_token : end;
     bool newline = false;

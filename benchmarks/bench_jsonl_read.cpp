@@ -3,7 +3,8 @@
 //   bench_jsonl_read [--mb N] [--repeat R]         in memory: reader vs baseline, single-threaded
 //   bench_jsonl_read --file PATH [--mb N]          writes a seed-shaped log of N MB to PATH, reads it in
 //                                                  child processes (reader on one thread and on all cores,
-//                                                  baseline), reports time and peak RSS of each, then
+//                                                  copying blocks and through a memory map; baseline),
+//                                                  reports time and peak RSS of each, then
 //                                                  deletes PATH
 //
 // Baseline: what a person would write with simdjson alone: load the whole input, iterate_many,
@@ -147,12 +148,25 @@ int from_file(const std::string& path, std::uint64_t mb) {
     std::fflush(stdout);
     return r.has_value();
   }, reader_rss);
+  long mapped_rss = 0, parallel_mapped_rss = 0;
+  const double tm = run_child("read_jsonl_file, mapped", [&] {
+    io::read_options o;
+    o.map_input = true;
+    return io::read_jsonl_file(path, o).has_value();
+  }, mapped_rss);
   const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
   const double tp = run_child("read_jsonl_file, threads", [&] {
     io::read_options o;
     o.threads = threads;
     return io::read_jsonl_file(path, o).has_value();
   }, parallel_rss);
+  // what the CLI does: all cores, the file mapped
+  const double tpm = run_child("read_jsonl_file, threads, mapped", [&] {
+    io::read_options o;
+    o.threads = threads;
+    o.map_input = true;
+    return io::read_jsonl_file(path, o).has_value();
+  }, parallel_mapped_rss);
   const double tb = run_child("baseline", [&] {
     simdjson::padded_string whole;
     if (simdjson::padded_string::load(path).get(whole)) return false;
@@ -165,8 +179,12 @@ int from_file(const std::string& path, std::uint64_t mb) {
   std::remove(path.c_str());
   std::printf("  read_jsonl_file: %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file\n", tr, mib / tr,
               reader_rss / 1024.0, reader_rss / 1024.0 / mib);
+  std::printf("  read_jsonl_file, mapped: %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file\n", tm, mib / tm,
+              mapped_rss / 1024.0, mapped_rss / 1024.0 / mib);
   std::printf("  read_jsonl_file, %u threads: %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file  (%.2fx one thread)\n",
               threads, tp, mib / tp, parallel_rss / 1024.0, parallel_rss / 1024.0 / mib, tr / tp);
+  std::printf("  read_jsonl_file, %u threads, mapped (the CLI): %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file\n",
+              threads, tpm, mib / tpm, parallel_mapped_rss / 1024.0, parallel_mapped_rss / 1024.0 / mib);
   std::printf("  baseline (whole file in memory): %6.2f s %8.1f MiB/s  peak RSS %7.1f MiB = %.2f x file\n", tb,
               mib / tb, base_rss / 1024.0, base_rss / 1024.0 / mib);
   return 0;

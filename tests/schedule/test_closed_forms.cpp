@@ -196,7 +196,7 @@ long double half_cosine_reference(double p) {
 }
 }  // namespace
 
-TEST_CASE("half_cosine_poly: within 3e-16 of the half-cosine, and within 1e-15 of it relative to the value") {
+TEST_CASE("half_cosine_poly: within 4e-16 of the half-cosine, and within 1e-15 of it relative to the value") {
   double worst_abs = 0, worst_rel = 0, worst_std_rel_near_floor = 0;
   int checked = 0;
   for (int i = 0; i <= 200000; ++i) {
@@ -214,7 +214,7 @@ TEST_CASE("half_cosine_poly: within 3e-16 of the half-cosine, and within 1e-15 o
     ++checked;
   }
   CHECK(checked > 190000);
-  CHECK(worst_abs <= 3e-16);
+  CHECK(worst_abs <= 4e-16);
   CHECK(worst_rel <= 1e-15);
   // where 1 + std::cos cancels, the polynomial keeps its relative accuracy and the std::cos form does not
   CHECK(worst_std_rel_near_floor > 1e-6);

@@ -750,27 +750,35 @@ struct check_job {
 inline void check_all(std::span<check_job> jobs, const lr_samples& d, double denom_floor,
                       double bic_limit = std::numeric_limits<double>::infinity()) {
   const double n = static_cast<double>(d.size());
-  constexpr std::size_t block = 4096;
-  // Each sample's weight, rounding interval and relative-error denominator, once per block for every job.
-  std::vector<double> weight(std::min(block, d.size())), half(weight.size()), denom(weight.size());
+  constexpr std::size_t block = 1024;
+  // Each sample's weight, rounding interval and reciprocal relative-error denominator, once per block for every
+  // job (a division per sample whatever the number of jobs).
+  std::vector<double> weight(std::min(block, d.size())), half(weight.size()), inv_denom(weight.size());
   for (std::size_t i0 = 0; i0 < d.size(); i0 += block) {
     const std::size_t i1 = std::min(d.size(), i0 + block);
     for (std::size_t i = i0; i < i1; ++i)
-      weight[i - i0] = d.weight(i), half[i - i0] = d.half(i), denom[i - i0] = std::max(d.y[i], denom_floor);
+      weight[i - i0] = d.weight(i), half[i - i0] = d.half(i), inv_denom[i - i0] = 1.0 / std::max(d.y[i], denom_floor);
     bool running = false;
     for (check_job& job : jobs) {
       if (!job.r.complete) continue;
       residual_summary& r = job.r;
       std::visit(
           [&](const auto& model) {
+            // The sums in locals (the same order as into `r`): stores through `r` would make each sample wait
+            // for the previous one's store, and the compiler must assume they alias the samples.
+            double chi2 = r.chi2, max_relative = r.max_relative, sum_squared_relative = r.sum_squared_relative;
+            const std::int64_t* st = d.st.data();
+            const double* y = d.y.data();
+            const double offset = job.offset;
             for (std::size_t i = i0; i < i1; ++i) {
-              const double e = lr_full_pass(model, d.step(i) - job.offset) - d.y[i];
+              const double e = lr_full_pass(model, static_cast<double>(st[i]) - offset) - y[i];
               const double beyond = std::max(0.0, std::abs(e) - half[i - i0]);
-              r.chi2 += weight[i - i0] * beyond * beyond;
-              const double rel = std::abs(e) / denom[i - i0];
-              r.max_relative = std::max(r.max_relative, rel);
-              r.sum_squared_relative += rel * rel;
+              chi2 += weight[i - i0] * beyond * beyond;
+              const double rel = std::abs(e) * inv_denom[i - i0];
+              max_relative = std::max(max_relative, rel);
+              sum_squared_relative += rel * rel;
             }
+            r.chi2 = chi2, r.max_relative = max_relative, r.sum_squared_relative = sum_squared_relative;
           },
           *job.model);
       if (i1 < d.size() && bic(r.chi2, n, job.k) > bic_limit) r.complete = false;

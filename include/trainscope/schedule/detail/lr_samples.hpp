@@ -257,37 +257,43 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
   auto diff = [&](std::size_t i) { return std::abs(d.y[i + 1] - d.y[i]); };
   // One pass from the peak on (long logs are memory-bound, so each fact is read off the same sweep): where the
   // lr first halves, the jumps, the plateau at the peak, the lowest value after the peak, and a second rise.
+  // The state lives in locals (stores into `f` would have to be redone after every load of a sample, which
+  // the compiler must assume they alias); the steps are read once the indices are known.
+  const double* y = d.y.data();
   const double range = f.peak - f.floor;
   const double top_level = f.peak * (1 - 1e-4);
-  f.s_leave = f.s_peak;
+  const double half_level = 0.5 * f.peak, third = range / 3, rise_below = f.peak - third;
+  std::size_t i_half = n, i_leave = f.i_peak, plateau_samples = 0;
   int plateau_state = 0;  // 0: before the lr first reaches top_level, 1: on the plateau, 2: after it
   double late_floor = f.peak;
   double low = f.peak;
   std::size_t i_low = f.i_peak;
-  bool half_seen = false, rise_seen = false;
+  bool rise_seen = false;
   for (std::size_t i = f.i_peak; i < n; ++i) {
-    const double y = d.y[i];
-    if (!half_seen && y <= 0.5 * f.peak) f.s_half = d.step(i), half_seen = true;
-    late_floor = std::min(late_floor, y);
-    if (plateau_state == 0 && y >= top_level) plateau_state = 1;
+    const double v = y[i];
+    if (i_half == n && v <= half_level) i_half = i;
+    late_floor = std::min(late_floor, v);
+    if (plateau_state == 0 && v >= top_level) plateau_state = 1;
     if (plateau_state == 1) {
-      if (y >= top_level) f.s_leave = d.step(i), ++f.plateau_samples;
+      if (v >= top_level) i_leave = i, ++plateau_samples;
       else plateau_state = 2;
     }
     if (!rise_seen) {
-      if (y < low) low = y, i_low = i;
-      if (low < f.peak - range / 3 && y > low + range / 3) {
+      if (v < low) low = v, i_low = i;
+      if (low < rise_below && v > low + third) {
         rise_seen = true;
         f.rises_again = true;
         f.s_trough = d.step(i_low);
-        double hi = y;
+        double hi = v;
         std::size_t i_hi = i;
-        for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
+        for (std::size_t j = i; j < n && y[j] >= hi; ++j) hi = y[j], i_hi = j;
         f.s_second_peak = d.step(i_hi);
       }
     }
     // a warmup's first steps are not restarts, so jumps are looked for from the peak on
-    if (i + 1 >= n || diff(i) < 0.0295 * std::min(y, d.y[i + 1])) continue;  // cheap pre-test
+    if (i + 1 >= n) continue;
+    const double next = y[i + 1];
+    if (std::abs(next - v) < 0.0295 * std::min(v, next)) continue;  // cheap pre-test
     const double c = lr_change(i);
     if (std::abs(c) < 0.03) continue;
     const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
@@ -297,6 +303,9 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
     const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
     if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
   }
+  if (i_half < n) f.s_half = d.step(i_half);
+  f.s_leave = d.step(i_leave);
+  f.plateau_samples = plateau_samples;
   for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.step(i + 1));
   for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.step(i + 1));
   if (!f.down_jumps.empty()) {
@@ -304,8 +313,17 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
     for (std::size_t i : f.down_jumps) acc += lr_change(i);
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
-  for (std::size_t i = f.i_peak; i < n; ++i)
-    if (d.y[i] <= late_floor + 1e-4 * (f.peak - late_floor)) {
+  // The first sample at the floor: blocks of 8 tested without a branch per sample (the compiler can vectorise
+  // the test), then the exact sample within the block.
+  const double floor_level = late_floor + 1e-4 * (f.peak - late_floor);
+  std::size_t i = f.i_peak;
+  for (; i + 8 <= n; i += 8) {
+    bool any = false;
+    for (std::size_t k = 0; k < 8; ++k) any |= y[i + k] <= floor_level;
+    if (any) break;
+  }
+  for (; i < n; ++i)
+    if (y[i] <= floor_level) {
       f.s_floor = d.step(i);
       break;
     }

@@ -811,13 +811,22 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   using namespace detail;
   if (steps.size() != lr.size())
     return unexpected(error{errc::invalid_argument, "steps and lr differ in length", {}, 0, 0, "lr"});
+  // One pass without a branch per sample (the first step out of order is looked for only when there is one).
   double peak = 0, lowest = std::numeric_limits<double>::infinity();
   std::size_t usable = 0;
+  bool increasing = true;
   for (std::size_t i = 0; i < lr.size(); ++i) {
-    if (i > 0 && steps[i] <= steps[i - 1])
-      return unexpected(error{errc::invalid_argument, "steps do not increase at sample " + std::to_string(i), {}, 0, 0, "step"});
-    if (std::isfinite(lr[i]) && lr[i] >= 0) peak = std::max(peak, lr[i]), lowest = std::min(lowest, lr[i]), ++usable;
+    if (i > 0) increasing &= steps[i] > steps[i - 1];
+    const double v = lr[i];
+    const bool ok = v >= 0 && v <= std::numeric_limits<double>::max();  // finite and not negative; NaN fails both
+    peak = ok && v > peak ? v : peak;  // std::max / std::min, NaN and infinity left out
+    lowest = ok && v < lowest ? v : lowest;
+    usable += ok ? 1 : 0;
   }
+  if (!increasing)
+    for (std::size_t i = 1; i < lr.size(); ++i)
+      if (steps[i] <= steps[i - 1])
+        return unexpected(error{errc::invalid_argument, "steps do not increase at sample " + std::to_string(i), {}, 0, 0, "step"});
   if (usable < 2) return unexpected(error{errc::no_usable_data, "fewer than two usable lr samples", {}, 0, 0, "lr"});
   if (!(peak > 0)) return unexpected(error{errc::no_usable_data, "lr is zero throughout", {}, 0, 0, "lr"});
 

@@ -233,6 +233,38 @@ struct lr_features {
   std::size_t plateau_samples = 0;   ///< samples from i_peak on within 1e-4 of the peak, before it first leaves
 };
 
+/// log(y[i + 1] / y[i]), each value at least 1e-300.
+inline double lr_change(std::span<const double> y, std::size_t i) noexcept {
+  const double a = std::max(y[i], 1e-300), b = std::max(y[i + 1], 1e-300);
+  return std::log(b / a);
+}
+
+/// Records y[i] -> y[i + 1] as a jump when it is one: a change of over 3% in one logged interval, ten times
+/// larger than either neighbour's, in ratio (step decays at any level) or in absolute size when over 5% of the
+/// peak (restarts from near zero, where the neighbours' ratios are large too). Called only for the few intervals
+/// that pass a cheap pre-test, and kept out of line so that the scan calling it keeps its state in registers.
+[[gnu::noinline]] inline void classify_jump(std::span<const double> y, std::size_t i, double peak,
+                                            std::vector<std::size_t>& down, std::vector<std::size_t>& up) {
+  const std::size_t n = y.size();
+  auto diff = [&](std::size_t k) { return std::abs(y[k + 1] - y[k]); };
+  const double c = lr_change(y, i);
+  if (std::abs(c) < 0.03) return;
+  const double before = i > 0 ? std::abs(lr_change(y, i - 1)) : 0.0;
+  const double after = i + 2 < n ? std::abs(lr_change(y, i + 1)) : 0.0;
+  const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
+  const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
+  const bool by_size = diff(i) > 0.05 * peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
+  if (by_ratio || by_size) (c < 0 ? down : up).push_back(i);
+}
+
+/// The last index of the rise that starts at i (values not decreasing).
+[[gnu::noinline]] inline std::size_t end_of_rise(std::span<const double> y, std::size_t i) noexcept {
+  double hi = y[i];
+  std::size_t i_hi = i;
+  for (std::size_t j = i; j < y.size() && y[j] >= hi; ++j) hi = y[j], i_hi = j;
+  return i_hi;
+}
+
 /// Shape facts of the samples, whose largest and smallest values are `peak` and `floor` (the caller's validation
 /// pass finds them, so a long log is not read once more for them).
 inline lr_features extract_features(const lr_samples& d, double peak, double floor) {
@@ -247,14 +279,6 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
     }
   f.s_peak = d.step(f.i_peak);
   f.rises_at_start = f.i_peak > 0 && f.y_first < 0.9 * f.peak;
-  // Jumps: a change of over 3% in one logged interval, ten times larger than either neighbour's, in ratio
-  // (step decays at any level) or in absolute size when over 5% of the peak (restarts from near zero, where the
-  // neighbours' ratios are large too).
-  auto lr_change = [&](std::size_t i) {
-    const double a = std::max(d.y[i], 1e-300), b = std::max(d.y[i + 1], 1e-300);
-    return std::log(b / a);
-  };
-  auto diff = [&](std::size_t i) { return std::abs(d.y[i + 1] - d.y[i]); };
   // One pass from the peak on (long logs are memory-bound, so each fact is read off the same sweep): where the
   // lr first halves, the jumps, the plateau at the peak, the lowest value after the peak, and a second rise.
   // The state lives in locals (stores into `f` would have to be redone after every load of a sample, which
@@ -284,24 +308,14 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
         rise_seen = true;
         f.rises_again = true;
         f.s_trough = d.step(i_low);
-        double hi = v;
-        std::size_t i_hi = i;
-        for (std::size_t j = i; j < n && y[j] >= hi; ++j) hi = y[j], i_hi = j;
-        f.s_second_peak = d.step(i_hi);
+        f.s_second_peak = d.step(end_of_rise(d.y, i));
       }
     }
     // a warmup's first steps are not restarts, so jumps are looked for from the peak on
     if (i + 1 >= n) continue;
     const double next = y[i + 1];
     if (std::abs(next - v) < 0.0295 * std::min(v, next)) continue;  // cheap pre-test
-    const double c = lr_change(i);
-    if (std::abs(c) < 0.03) continue;
-    const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
-    const double after = i + 2 < n ? std::abs(lr_change(i + 1)) : 0.0;
-    const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
-    const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
-    const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
-    if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
+    classify_jump(d.y, i, f.peak, f.down_jumps, f.up_jumps);
   }
   if (i_half < n) f.s_half = d.step(i_half);
   f.s_leave = d.step(i_leave);
@@ -310,7 +324,7 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
   for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.step(i + 1));
   if (!f.down_jumps.empty()) {
     double acc = 0;
-    for (std::size_t i : f.down_jumps) acc += lr_change(i);
+    for (std::size_t i : f.down_jumps) acc += lr_change(d.y, i);
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
   // The first sample at the floor: blocks of 8 tested without a branch per sample (the compiler can vectorise

@@ -196,7 +196,21 @@ inline std::vector<std::size_t> pick_fit_points(std::span<const double> y, std::
     const std::size_t q = std::min(probe.size() - 1, 8 * kinks * probe.size() / n + 1);
     std::nth_element(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(probe.size() - 1 - q), probe.end());
     const double cut = probe[probe.size() - 1 - q];
-    for (std::size_t i = 1; i + 1 < n; ++i) {
+    // Blocks of 8 tested without a branch per sample (few samples pass the cut), then the block's samples.
+    std::size_t i = 1;
+    for (; i + 8 < n; i += 8) {
+      bool any = false;
+      for (std::size_t k = 0; k < 8; ++k) {
+        const double v = d2(i + k);
+        any |= (v >= cut) & (v > 0);
+      }
+      if (!any) continue;
+      for (std::size_t k = 0; k < 8; ++k) {
+        const double v = d2(i + k);
+        if (v >= cut && v > 0) score.emplace_back(v, i + k);
+      }
+    }
+    for (; i + 1 < n; ++i) {
       const double v = d2(i);
       if (v >= cut && v > 0) score.emplace_back(v, i);
     }
@@ -233,38 +247,6 @@ struct lr_features {
   std::size_t plateau_samples = 0;   ///< samples from i_peak on within 1e-4 of the peak, before it first leaves
 };
 
-/// log(y[i + 1] / y[i]), each value at least 1e-300.
-inline double lr_change(std::span<const double> y, std::size_t i) noexcept {
-  const double a = std::max(y[i], 1e-300), b = std::max(y[i + 1], 1e-300);
-  return std::log(b / a);
-}
-
-/// Records y[i] -> y[i + 1] as a jump when it is one: a change of over 3% in one logged interval, ten times
-/// larger than either neighbour's, in ratio (step decays at any level) or in absolute size when over 5% of the
-/// peak (restarts from near zero, where the neighbours' ratios are large too). Called only for the few intervals
-/// that pass a cheap pre-test, and kept out of line so that the scan calling it keeps its state in registers.
-[[gnu::noinline]] inline void classify_jump(std::span<const double> y, std::size_t i, double peak,
-                                            std::vector<std::size_t>& down, std::vector<std::size_t>& up) {
-  const std::size_t n = y.size();
-  auto diff = [&](std::size_t k) { return std::abs(y[k + 1] - y[k]); };
-  const double c = lr_change(y, i);
-  if (std::abs(c) < 0.03) return;
-  const double before = i > 0 ? std::abs(lr_change(y, i - 1)) : 0.0;
-  const double after = i + 2 < n ? std::abs(lr_change(y, i + 1)) : 0.0;
-  const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
-  const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
-  const bool by_size = diff(i) > 0.05 * peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
-  if (by_ratio || by_size) (c < 0 ? down : up).push_back(i);
-}
-
-/// The last index of the rise that starts at i (values not decreasing).
-[[gnu::noinline]] inline std::size_t end_of_rise(std::span<const double> y, std::size_t i) noexcept {
-  double hi = y[i];
-  std::size_t i_hi = i;
-  for (std::size_t j = i; j < y.size() && y[j] >= hi; ++j) hi = y[j], i_hi = j;
-  return i_hi;
-}
-
 /// Shape facts of the samples, whose largest and smallest values are `peak` and `floor` (the caller's validation
 /// pass finds them, so a long log is not read once more for them).
 inline lr_features extract_features(const lr_samples& d, double peak, double floor) {
@@ -279,65 +261,65 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
     }
   f.s_peak = d.step(f.i_peak);
   f.rises_at_start = f.i_peak > 0 && f.y_first < 0.9 * f.peak;
+  // Jumps: a change of over 3% in one logged interval, ten times larger than either neighbour's, in ratio
+  // (step decays at any level) or in absolute size when over 5% of the peak (restarts from near zero, where the
+  // neighbours' ratios are large too).
+  auto lr_change = [&](std::size_t i) {
+    const double a = std::max(d.y[i], 1e-300), b = std::max(d.y[i + 1], 1e-300);
+    return std::log(b / a);
+  };
+  auto diff = [&](std::size_t i) { return std::abs(d.y[i + 1] - d.y[i]); };
   // One pass from the peak on (long logs are memory-bound, so each fact is read off the same sweep): where the
   // lr first halves, the jumps, the plateau at the peak, the lowest value after the peak, and a second rise.
-  // The state lives in locals (stores into `f` would have to be redone after every load of a sample, which
-  // the compiler must assume they alias); the steps are read once the indices are known.
-  const double* y = d.y.data();
   const double range = f.peak - f.floor;
   const double top_level = f.peak * (1 - 1e-4);
-  const double half_level = 0.5 * f.peak, third = range / 3, rise_below = f.peak - third;
-  std::size_t i_half = n, i_leave = f.i_peak, plateau_samples = 0;
+  f.s_leave = f.s_peak;
   int plateau_state = 0;  // 0: before the lr first reaches top_level, 1: on the plateau, 2: after it
   double late_floor = f.peak;
   double low = f.peak;
   std::size_t i_low = f.i_peak;
-  bool rise_seen = false;
+  bool half_seen = false, rise_seen = false;
   for (std::size_t i = f.i_peak; i < n; ++i) {
-    const double v = y[i];
-    if (i_half == n && v <= half_level) i_half = i;
-    late_floor = std::min(late_floor, v);
-    if (plateau_state == 0 && v >= top_level) plateau_state = 1;
+    const double y = d.y[i];
+    if (!half_seen && y <= 0.5 * f.peak) f.s_half = d.step(i), half_seen = true;
+    late_floor = std::min(late_floor, y);
+    if (plateau_state == 0 && y >= top_level) plateau_state = 1;
     if (plateau_state == 1) {
-      if (v >= top_level) i_leave = i, ++plateau_samples;
+      if (y >= top_level) f.s_leave = d.step(i), ++f.plateau_samples;
       else plateau_state = 2;
     }
     if (!rise_seen) {
-      if (v < low) low = v, i_low = i;
-      if (low < rise_below && v > low + third) {
+      if (y < low) low = y, i_low = i;
+      if (low < f.peak - range / 3 && y > low + range / 3) {
         rise_seen = true;
         f.rises_again = true;
         f.s_trough = d.step(i_low);
-        f.s_second_peak = d.step(end_of_rise(d.y, i));
+        double hi = y;
+        std::size_t i_hi = i;
+        for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
+        f.s_second_peak = d.step(i_hi);
       }
     }
     // a warmup's first steps are not restarts, so jumps are looked for from the peak on
-    if (i + 1 >= n) continue;
-    const double next = y[i + 1];
-    if (std::abs(next - v) < 0.0295 * std::min(v, next)) continue;  // cheap pre-test
-    classify_jump(d.y, i, f.peak, f.down_jumps, f.up_jumps);
+    if (i + 1 >= n || diff(i) < 0.0295 * std::min(y, d.y[i + 1])) continue;  // cheap pre-test
+    const double c = lr_change(i);
+    if (std::abs(c) < 0.03) continue;
+    const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
+    const double after = i + 2 < n ? std::abs(lr_change(i + 1)) : 0.0;
+    const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
+    const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
+    const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
+    if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
   }
-  if (i_half < n) f.s_half = d.step(i_half);
-  f.s_leave = d.step(i_leave);
-  f.plateau_samples = plateau_samples;
   for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.step(i + 1));
   for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.step(i + 1));
   if (!f.down_jumps.empty()) {
     double acc = 0;
-    for (std::size_t i : f.down_jumps) acc += lr_change(d.y, i);
+    for (std::size_t i : f.down_jumps) acc += lr_change(i);
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
-  // The first sample at the floor: blocks of 8 tested without a branch per sample (the compiler can vectorise
-  // the test), then the exact sample within the block.
-  const double floor_level = late_floor + 1e-4 * (f.peak - late_floor);
-  std::size_t i = f.i_peak;
-  for (; i + 8 <= n; i += 8) {
-    bool any = false;
-    for (std::size_t k = 0; k < 8; ++k) any |= y[i + k] <= floor_level;
-    if (any) break;
-  }
-  for (; i < n; ++i)
-    if (y[i] <= floor_level) {
+  for (std::size_t i = f.i_peak; i < n; ++i)
+    if (d.y[i] <= late_floor + 1e-4 * (f.peak - late_floor)) {
       f.s_floor = d.step(i);
       break;
     }

@@ -1,7 +1,10 @@
 // Closed forms against values worked out by hand from each library's published formula.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <variant>
+#include <vector>
 
 #include "trainscope/schedule/closed_forms.hpp"
 
@@ -174,4 +177,75 @@ TEST_CASE("schedule_model variant evaluates and names every family") {
   CHECK(family_name(schedule_model{warmup_constant_schedule{1, {10, warmup_kind::log, 0}}}) == "warmup_log_constant");
   CHECK(family_name(schedule_model{warmup_constant_schedule{1, {10, warmup_kind::linear, 0}}}) ==
         "linear_warmup_constant");
+}
+
+namespace {
+/// 0.5 (1 + cos(pi p)) in long double, with the argument folded exactly first (as sin^2 of an angle at most
+/// pi/4 from the nearer end, so the reference itself does not cancel near the floor).
+long double half_cosine_reference(double p) {
+  double q = std::abs(p);
+  if (q >= 2) q = std::fmod(q, 2.0);
+  if (q > 1) q = 2 - q;
+  const long double pi = 3.141592653589793238462643383279502884L;
+  if (q <= 0.5) {
+    const long double s = std::sin(pi * static_cast<long double>(q) / 2);
+    return 1 - s * s;
+  }
+  const long double s = std::sin(pi * static_cast<long double>(1.0 - q) / 2);
+  return s * s;
+}
+}  // namespace
+
+TEST_CASE("half_cosine_poly: within 4e-16 of the half-cosine, and within 1e-15 of it relative to the value") {
+  double worst_abs = 0, worst_rel = 0, worst_std_rel_near_floor = 0;
+  int checked = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    // the whole folded range, beyond one period either way, and points ever closer to the floor at p = 1
+    double p = -3.0 + 7.0 * i / 200000.0;
+    if (i % 5 == 0) p = 1.0 - std::ldexp(1.0, -(1 + i % 50));
+    const long double truth = half_cosine_reference(p);
+    if (truth <= 0) continue;
+    const double v = detail::half_cosine_poly(p);
+    worst_abs = std::max(worst_abs, static_cast<double>(std::abs(v - truth)));
+    worst_rel = std::max(worst_rel, static_cast<double>(std::abs(v - truth) / truth));
+    if (truth < 1e-6L)
+      worst_std_rel_near_floor =
+          std::max(worst_std_rel_near_floor, static_cast<double>(std::abs(detail::half_cosine(p) - truth) / truth));
+    ++checked;
+  }
+  CHECK(checked > 190000);
+  CHECK(worst_abs <= 4e-16);
+  CHECK(worst_rel <= 1e-15);
+  // where 1 + std::cos cancels, the polynomial keeps its relative accuracy and the std::cos form does not
+  CHECK(worst_std_rel_near_floor > 1e-6);
+  CHECK(detail::half_cosine_poly(0.0) == 1.0);
+  CHECK(detail::half_cosine_poly(1.0) == 0.0);
+  CHECK(detail::half_cosine_poly(2.0) == 1.0);
+  CHECK(detail::half_cosine_poly(0.5) == doctest::Approx(0.5).epsilon(1e-15));
+}
+
+TEST_CASE("lr_full_pass: every family's full-pass lr is its lr to a few units in the last place") {
+  warmup_cosine_schedule wc;
+  wc.peak_lr = 3e-4, wc.min_lr = 3e-5, wc.warmup = {100, warmup_kind::linear, 0}, wc.total_steps = 5000;
+  wc.end_offset = 1;
+  cosine_restarts_schedule cr{1e-3, 1e-5, {20, warmup_kind::linear, 0}, 300, 2};
+  one_cycle_schedule oc = one_cycle_schedule::pytorch(0.1, 4000, 0.25, anneal_shape::cosine, 25, 1e4, true);
+  wsd_schedule ws;
+  ws.peak_lr = 1e-3, ws.min_lr = 1e-5, ws.warmup_steps = 100, ws.stable_steps = 1000, ws.decay_steps = 3000;
+  const std::vector<schedule_model> models{wc, cr, oc, ws, warmup_linear_schedule{1e-3, 0, {100, warmup_kind::linear, 0}, 3000}};
+  for (const auto& m : models) {
+    double worst = 0, peak = 0;
+    std::visit(
+        [&](const auto& s) {
+          for (int t = 0; t <= 6000; ++t) {
+            const double exact = s.lr(t), full = detail::lr_full_pass(s, t);
+            peak = std::max(peak, exact);
+            worst = std::max(worst, std::abs(full - exact));
+          }
+        },
+        m);
+    CAPTURE(family_name(m));
+    CHECK(peak > 0);
+    CHECK(worst <= 1e-15 * peak);
+  }
 }

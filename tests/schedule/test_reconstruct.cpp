@@ -292,6 +292,36 @@ TEST_CASE("several parameter groups are each reconstructed; bad input is an erro
   CHECK(reconstruct_schedule(st2, zeros).error().code == errc::no_usable_data);
 }
 
+TEST_CASE("validation: the first step out of order is named; NaN, infinite and negative lr are left out") {
+  const std::vector<std::int64_t> st{1, 2, 5, 4, 3};
+  const std::vector<double> ones{1, 1, 1, 1, 1};
+  const auto bad = reconstruct_schedule(st, ones);
+  REQUIRE(!bad.has_value());
+  CHECK(bad.error().code == errc::invalid_argument);
+  CHECK(bad.error().message == "steps do not increase at sample 3");
+
+  // An infinite value would be the peak and a negative one the floor if they were not left out.
+  const auto truth = cosine(1e-3, 1e-5, 100, 3000);
+  std::vector<std::int64_t> steps;
+  std::vector<double> clean, dirty;
+  for (std::int64_t s = 0; s < 3000; s += 3) {
+    steps.push_back(s);
+    clean.push_back(truth.lr(static_cast<double>(s)));
+  }
+  dirty = clean;
+  dirty[10] = std::numeric_limits<double>::infinity(), dirty[500] = -1.0, dirty[700] = std::nan("");
+  const auto a = reconstruct_schedule(steps, clean), b = reconstruct_schedule(steps, dirty);
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  CHECK(a->family == "warmup_cosine");
+  CHECK(b->family == "warmup_cosine");
+  CHECK(b->samples == a->samples - 3);
+  CHECK(param(*b, "peak_lr") == doctest::Approx(1e-3).epsilon(1e-9));
+  CHECK(param(*b, "min_lr") == doctest::Approx(1e-5).epsilon(1e-6));
+  CHECK(param(*b, "warmup_steps") == 100);
+  CHECK(param(*b, "total_steps") == 3000);
+}
+
 TEST_CASE("convention matrix: step offset x sampling x storage, for warmup families that real logs mix up") {
   auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
   ds.end_offset = 1;

@@ -29,6 +29,43 @@ namespace detail {
 /// 0.5 * (1 + cos(pi * p)): the half-cosine from 1 at p = 0 to 0 at p = 1.
 inline double half_cosine(double p) noexcept { return 0.5 * (1.0 + std::cos(std::numbers::pi * p)); }
 
+/**
+ * The same half-cosine by a polynomial instead of a call to `std::cos`: the passes over every sample of a long
+ * log (the fit's residual check, the config check) evaluate it once per sample, where a libm call is a large
+ * part of the pass. 0.5 (1 + cos(pi p)) = 1 - sin^2(pi p / 2) = sin^2(pi (1 - p) / 2). cos(pi p) is even with
+ * period 2, so p folds exactly into q in [0, 1] (fmod is exact; 2 - q and 1 - q are exact by Sterbenz's lemma);
+ * q <= 1/2 takes 1 - s^2 with s = sin(pi q / 2), q > 1/2 takes s^2 with s = sin(pi (1 - q) / 2): either way
+ * x <= pi/4, where the Taylor series of sin x to x^15 (Abramowitz & Stegun 4.3.65) leaves x^17/17! < 5e-17,
+ * under 7e-17 relative to sin x (Lagrange remainder), below the rounding of the evaluation. The result is within
+ * 4e-16 of the true value (0.5 (1 + std::cos) is within 7e-16) and within 1e-15 of it relative to the value
+ * itself, also near the floor, where 1 + cos cancels (tests/schedule/test_closed_forms.cpp checks both against
+ * long double).
+ */
+inline double half_cosine_poly(double p) noexcept {
+  double q = std::abs(p);
+  if (q >= 2.0) q = std::fmod(q, 2.0);
+  if (q > 1.0) q = 2.0 - q;
+  const bool near_peak = q <= 0.5;
+  const double x = (std::numbers::pi / 2) * (near_peak ? q : 1.0 - q), z = x * x;
+  // sin x = x (1 + z Q(z)), Q(z) = sum_{k=1..7} (-1)^k z^(k-1) / (2k + 1)!, with Q in Estrin's scheme (pairs,
+  // then pairs of pairs: half the chain of dependent operations of Horner's rule); 1 + z Q last, so the sum's
+  // rounding is half a unit of 1.
+  const double z2 = z * z, z4 = z2 * z2;
+  const double b0 = -1.0 / 6 + z * (1.0 / 120), b1 = -1.0 / 5040 + z * (1.0 / 362880),
+               b2 = -1.0 / 39916800 + z * (1.0 / 6227020800.0), b3 = -1.0 / 1307674368000.0;
+  const double s = x * (1.0 + z * ((b0 + z2 * b1) + z4 * (b2 + z2 * b3)));
+  return near_peak ? 1.0 - s * s : s * s;
+}
+
+/// How a closed form evaluates its half-cosine: `std::cos` (the default; the fit's search and `lr`)...
+struct std_half_cosine {
+  double operator()(double p) const noexcept { return half_cosine(p); }
+};
+/// ...or the polynomial, for passes over every sample.
+struct poly_half_cosine {
+  double operator()(double p) const noexcept { return half_cosine_poly(p); }
+};
+
 /// lr = sum of coefficient * factor.
 template <std::size_t N>
 inline double dot(const std::array<double, N>& c, const std::array<double, N>& b) noexcept {
@@ -102,15 +139,19 @@ struct warmup_cosine_schedule {
   double end_offset = 0;         ///< 1 for DeepSpeed (decay progress counts from t - W + 1)
   bool clamp_after_end = false;  ///< nanoGPT/llm.c: min_lr once t > T
   static constexpr std::size_t n_linear = 2;
-  std::array<double, 2> basis(double t) const noexcept {
+  std::array<double, 2> basis(double t) const noexcept { return basis(t, detail::std_half_cosine{}); }
+  template <class HalfCosine>
+  std::array<double, 2> basis(double t, HalfCosine half_cos) const noexcept {
     if (warmup.active(t)) return {warmup.ratio(t), 0.0};
     const double p = (t - warmup.steps + end_offset) / std::max(1.0, total_steps - warmup.steps);
-    const double c = (clamp_after_end && p > 1.0) ? 0.0 : detail::half_cosine(p);
+    const double c = (clamp_after_end && p > 1.0) ? 0.0 : half_cos(p);
     return {c, 1.0 - c};
   }
   std::array<double, 2> coefficients() const noexcept { return {peak_lr, min_lr}; }
   void set_coefficients(const std::array<double, 2>& c) noexcept { peak_lr = c[0], min_lr = c[1]; }
   double lr(double t) const noexcept { return detail::dot(coefficients(), basis(t)); }
+  template <class HalfCosine>
+  double lr(double t, HalfCosine half_cos) const noexcept { return detail::dot(coefficients(), basis(t, half_cos)); }
 };
 
 /**
@@ -220,7 +261,9 @@ struct cosine_restarts_schedule {
   double period = 1;  ///< T_0
   double mult = 1;    ///< T_mult
   static constexpr std::size_t n_linear = 2;
-  std::array<double, 2> basis(double t) const noexcept {
+  std::array<double, 2> basis(double t) const noexcept { return basis(t, detail::std_half_cosine{}); }
+  template <class HalfCosine>
+  std::array<double, 2> basis(double t, HalfCosine half_cos) const noexcept {
     if (warmup.active(t)) return {warmup.ratio(t), 0.0};
     const double u = std::max(0.0, t - warmup.steps);
     const double t0 = std::max(period, 1e-12);
@@ -234,12 +277,14 @@ struct cosine_restarts_schedule {
       cur = u - t0 * (grown - 1.0) / (mult - 1.0);
       len = t0 * grown;
     }
-    const double c = detail::half_cosine(cur / len);
+    const double c = half_cos(cur / len);
     return {c, 1.0 - c};
   }
   std::array<double, 2> coefficients() const noexcept { return {peak_lr, min_lr}; }
   void set_coefficients(const std::array<double, 2>& c) noexcept { peak_lr = c[0], min_lr = c[1]; }
   double lr(double t) const noexcept { return detail::dot(coefficients(), basis(t)); }
+  template <class HalfCosine>
+  double lr(double t, HalfCosine half_cos) const noexcept { return detail::dot(coefficients(), basis(t, half_cos)); }
 };
 
 /// How one_cycle and wsd move between two levels.
@@ -307,7 +352,9 @@ struct one_cycle_schedule {
 
   static constexpr std::size_t n_linear = 3;
   /// Factors of (max_lr, initial_lr, min_lr).
-  std::array<double, 3> basis(double t) const noexcept {
+  std::array<double, 3> basis(double t) const noexcept { return basis(t, detail::std_half_cosine{}); }
+  template <class HalfCosine>
+  std::array<double, 3> basis(double t, HalfCosine half_cos) const noexcept {
     if (style == style_kind::deepspeed) {
       const double total = up_steps + down_steps;
       if (t <= total) {
@@ -322,9 +369,9 @@ struct one_cycle_schedule {
     }
     const double e1 = pct_start * total_steps - 1.0;
     const double e_last = total_steps - 1.0;
-    auto mix = [this](double pct, std::array<double, 3> from, std::array<double, 3> to) {
+    auto mix = [this, half_cos](double pct, std::array<double, 3> from, std::array<double, 3> to) {
       pct = std::clamp(pct, 0.0, 1.0);
-      const double w = anneal == anneal_shape::linear ? pct : 1.0 - detail::half_cosine(pct);
+      const double w = anneal == anneal_shape::linear ? pct : 1.0 - half_cos(pct);
       return std::array<double, 3>{from[0] + (to[0] - from[0]) * w, from[1] + (to[1] - from[1]) * w,
                                    from[2] + (to[2] - from[2]) * w};
     };
@@ -338,6 +385,8 @@ struct one_cycle_schedule {
   std::array<double, 3> coefficients() const noexcept { return {max_lr, initial_lr, min_lr}; }
   void set_coefficients(const std::array<double, 3>& c) noexcept { max_lr = c[0], initial_lr = c[1], min_lr = c[2]; }
   double lr(double t) const noexcept { return detail::dot(coefficients(), basis(t)); }
+  template <class HalfCosine>
+  double lr(double t, HalfCosine half_cos) const noexcept { return detail::dot(coefficients(), basis(t, half_cos)); }
 };
 
 /// CyclicLR's amplitude policy.
@@ -394,7 +443,9 @@ struct wsd_schedule {
 
   double total_steps() const noexcept { return warmup_steps + stable_steps + decay_steps; }
   static constexpr std::size_t n_linear = 2;
-  std::array<double, 2> basis(double t) const noexcept {
+  std::array<double, 2> basis(double t) const noexcept { return basis(t, detail::std_half_cosine{}); }
+  template <class HalfCosine>
+  std::array<double, 2> basis(double t, HalfCosine half_cos) const noexcept {
     if (t < warmup_steps) {
       const double p = std::clamp(t / std::max(1.0, warmup_steps), 0.0, 1.0);
       double f = p;
@@ -406,7 +457,7 @@ struct wsd_schedule {
     if (t < total_steps()) {
       const double p = (t - warmup_steps - stable_steps) / std::max(1.0, decay_steps);
       double f = 1.0 - p;
-      if (decay_shape == anneal_shape::cosine) f = std::max(0.0, detail::half_cosine(p));
+      if (decay_shape == anneal_shape::cosine) f = std::max(0.0, half_cos(p));
       else if (decay_shape == anneal_shape::one_minus_sqrt) f = 1.0 - std::sqrt(p);
       else if (decay_shape == anneal_shape::square) f = 1.0 - p * p;
       return {f, 1.0 - f};
@@ -416,6 +467,8 @@ struct wsd_schedule {
   std::array<double, 2> coefficients() const noexcept { return {peak_lr, min_lr}; }
   void set_coefficients(const std::array<double, 2>& c) noexcept { peak_lr = c[0], min_lr = c[1]; }
   double lr(double t) const noexcept { return detail::dot(coefficients(), basis(t)); }
+  template <class HalfCosine>
+  double lr(double t, HalfCosine half_cos) const noexcept { return detail::dot(coefficients(), basis(t, half_cos)); }
 };
 
 /** Any of the families. */
@@ -428,6 +481,16 @@ using schedule_model =
 inline double lr_at(const schedule_model& m, double t) noexcept {
   return std::visit([t](const auto& s) { return s.lr(t); }, m);
 }
+
+namespace detail {
+/// lr of one family at counter t for a pass over every sample: the polynomial half-cosine where the family has
+/// one (the same value as `s.lr(t)` to a few units in the last place), `s.lr(t)` otherwise.
+template <class Schedule>
+inline double lr_full_pass(const Schedule& s, double t) noexcept {
+  if constexpr (requires { s.lr(t, poly_half_cosine{}); }) return s.lr(t, poly_half_cosine{});
+  else return s.lr(t);
+}
+}  // namespace detail
 
 /// The family's name in the shared vocabulary (API, JSON, reports).
 inline std::string_view family_name(const schedule_model& m) noexcept {

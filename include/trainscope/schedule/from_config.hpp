@@ -184,7 +184,8 @@ namespace detail {
 
 /// The model's lr at step - 1, step and step + 1 for each sample in turn. Consecutive steps share two of
 /// the three, so a log of every step costs one closed-form evaluation per sample instead of three; the
-/// values are the same lr(double(step - offset)) calls, only not repeated. `Model` is one alternative of
+/// values are the same lr_full_pass(double(step - offset)) calls (the closed form, with the polynomial
+/// half-cosine for cosine families), only not repeated. `Model` is one alternative of
 /// schedule_model, so the closed form is called directly (inlined), not through the variant per sample.
 template <class Model>
 class lr_at_offsets {
@@ -194,10 +195,10 @@ class lr_at_offsets {
   const std::array<double, 3>& at(std::int64_t step) {
     if (valid_ && step == step_ + 1) {
       const double below = at_[0], here = at_[2];  // lr(step - 1) was lr(prev), lr(step) was lr(prev + 1)
-      at_ = {here, below, model_.lr(static_cast<double>(step + 1))};
+      at_ = {here, below, lr_full_pass(model_, static_cast<double>(step + 1))};
     } else {
-      at_ = {model_.lr(static_cast<double>(step)), model_.lr(static_cast<double>(step - 1)),
-             model_.lr(static_cast<double>(step + 1))};
+      at_ = {lr_full_pass(model_, static_cast<double>(step)), lr_full_pass(model_, static_cast<double>(step - 1)),
+             lr_full_pass(model_, static_cast<double>(step + 1))};
     }
     step_ = step, valid_ = true;
     return at_;
@@ -254,8 +255,8 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
         const std::int64_t s = steps[i];
         const bool before = i > 0 && std::isfinite(lr[i - 1]) && steps[i - 1] == s - 1;
         const bool after = i + 1 < lr.size() && std::isfinite(lr[i + 1]) && steps[i + 1] == s + 1;
-        kept = {at_step[i], before ? at_step[i - 1] : form.lr(static_cast<double>(s - 1)),
-                after ? at_step[i + 1] : form.lr(static_cast<double>(s + 1))};
+        kept = {at_step[i], before ? at_step[i - 1] : detail::lr_full_pass(form, static_cast<double>(s - 1)),
+                after ? at_step[i + 1] : detail::lr_full_pass(form, static_cast<double>(s + 1))};
       }
       const auto& at = at_step.empty() ? model.at(steps[i]) : kept;
       for (std::size_t k = 0; k < 3; ++k) {

@@ -745,31 +745,40 @@ struct check_job {
 /// once, in blocks, whatever the number of models; each model's sums still run over the samples in order).
 /// chi2 only grows, and BIC grows with chi2, so once a job's BIC on the samples seen so far (with the full n and
 /// k) exceeds `bic_limit` it cannot rank below it: that job stops there (checked once per block, so a model that
-/// fits is never slowed down).
+/// fits is never slowed down). Cosine families use the polynomial half-cosine (`lr_full_pass`): a few units in the
+/// last place of each value, far below any log's precision, at a fraction of a `std::cos` per sample.
 inline void check_all(std::span<check_job> jobs, const lr_samples& d, double denom_floor,
                       double bic_limit = std::numeric_limits<double>::infinity()) {
   const double n = static_cast<double>(d.size());
-  constexpr std::size_t block = 4096;
-  // Each sample's weight, rounding interval and relative-error denominator, once per block for every job.
-  std::vector<double> weight(std::min(block, d.size())), half(weight.size()), denom(weight.size());
+  constexpr std::size_t block = 1024;
+  // Each sample's weight, rounding interval and reciprocal relative-error denominator, once per block for every
+  // job (a division per sample whatever the number of jobs).
+  std::vector<double> weight(std::min(block, d.size())), half(weight.size()), inv_denom(weight.size());
   for (std::size_t i0 = 0; i0 < d.size(); i0 += block) {
     const std::size_t i1 = std::min(d.size(), i0 + block);
     for (std::size_t i = i0; i < i1; ++i)
-      weight[i - i0] = d.weight(i), half[i - i0] = d.half(i), denom[i - i0] = std::max(d.y[i], denom_floor);
+      weight[i - i0] = d.weight(i), half[i - i0] = d.half(i), inv_denom[i - i0] = 1.0 / std::max(d.y[i], denom_floor);
     bool running = false;
     for (check_job& job : jobs) {
       if (!job.r.complete) continue;
       residual_summary& r = job.r;
       std::visit(
           [&](const auto& model) {
+            // The sums in locals (the same order as into `r`): stores through `r` would make each sample wait
+            // for the previous one's store, and the compiler must assume they alias the samples.
+            double chi2 = r.chi2, max_relative = r.max_relative, sum_squared_relative = r.sum_squared_relative;
+            const std::int64_t* st = d.st.data();
+            const double* y = d.y.data();
+            const double offset = job.offset;
             for (std::size_t i = i0; i < i1; ++i) {
-              const double e = model.lr(d.step(i) - job.offset) - d.y[i];
+              const double e = lr_full_pass(model, static_cast<double>(st[i]) - offset) - y[i];
               const double beyond = std::max(0.0, std::abs(e) - half[i - i0]);
-              r.chi2 += weight[i - i0] * beyond * beyond;
-              const double rel = std::abs(e) / denom[i - i0];
-              r.max_relative = std::max(r.max_relative, rel);
-              r.sum_squared_relative += rel * rel;
+              chi2 += weight[i - i0] * beyond * beyond;
+              const double rel = std::abs(e) * inv_denom[i - i0];
+              max_relative = std::max(max_relative, rel);
+              sum_squared_relative += rel * rel;
             }
+            r.chi2 = chi2, r.max_relative = max_relative, r.sum_squared_relative = sum_squared_relative;
           },
           *job.model);
       if (i1 < d.size() && bic(r.chi2, n, job.k) > bic_limit) r.complete = false;
@@ -802,13 +811,22 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   using namespace detail;
   if (steps.size() != lr.size())
     return unexpected(error{errc::invalid_argument, "steps and lr differ in length", {}, 0, 0, "lr"});
+  // One pass without a branch per sample (the first step out of order is looked for only when there is one).
   double peak = 0, lowest = std::numeric_limits<double>::infinity();
   std::size_t usable = 0;
+  bool increasing = true;
   for (std::size_t i = 0; i < lr.size(); ++i) {
-    if (i > 0 && steps[i] <= steps[i - 1])
-      return unexpected(error{errc::invalid_argument, "steps do not increase at sample " + std::to_string(i), {}, 0, 0, "step"});
-    if (std::isfinite(lr[i]) && lr[i] >= 0) peak = std::max(peak, lr[i]), lowest = std::min(lowest, lr[i]), ++usable;
+    if (i > 0) increasing &= steps[i] > steps[i - 1];
+    const double v = lr[i];
+    const bool ok = v >= 0 && v <= std::numeric_limits<double>::max();  // finite and not negative; NaN fails both
+    peak = ok && v > peak ? v : peak;  // std::max / std::min, NaN and infinity left out
+    lowest = ok && v < lowest ? v : lowest;
+    usable += ok ? 1 : 0;
   }
+  if (!increasing)
+    for (std::size_t i = 1; i < lr.size(); ++i)
+      if (steps[i] <= steps[i - 1])
+        return unexpected(error{errc::invalid_argument, "steps do not increase at sample " + std::to_string(i), {}, 0, 0, "step"});
   if (usable < 2) return unexpected(error{errc::no_usable_data, "fewer than two usable lr samples", {}, 0, 0, "lr"});
   if (!(peak > 0)) return unexpected(error{errc::no_usable_data, "lr is zero throughout", {}, 0, 0, "lr"});
 

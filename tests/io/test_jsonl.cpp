@@ -674,4 +674,14 @@ TEST_CASE("jsonl: a file that grows while it is read is read up to the size it h
   run r = std::move(sink.builder).finish();
   CHECK(r.train_loss.steps == std::vector<std::int64_t>{1, 2});
   CHECK(r.diagnostics.skipped_records == 0);
+  // the same through a memory map of the grown file: the map holds the new bytes, the reader stops at the old size
+  trainscope_test::opened_text mapped(grown, trainscope_test::byte_source::mapped);
+  REQUIRE(mapped.mapped());
+  io::detail::jsonl_run_sink sink2{run_builder(source_info{"growing.jsonl", "jsonl"})};
+  io::detail::jsonl_parser<io::detail::jsonl_run_sink> parser2(sink2, "growing.jsonl", opts);
+  REQUIRE(io::detail::parse_jsonl_stream(parser2, sink2, mapped.f, "growing.jsonl", [](std::uint64_t) {}, at_open.size(),
+                                         io::detail::jsonl_block_size, mapped.mapped()));
+  run r2 = std::move(sink2.builder).finish();
+  CHECK(r2.train_loss.steps == std::vector<std::int64_t>{1, 2});
+  CHECK(r2.diagnostics.skipped_records == 0);
 }

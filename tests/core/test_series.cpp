@@ -1,5 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <vector>
+
 #include "trainscope/core.hpp"
 
 using namespace trainscope;
@@ -93,4 +98,61 @@ TEST_CASE("run_builder: a counter back at its start is a new run; back to the mi
   CHECK(resumed.diagnostics.restarts == 0);
   CHECK(resumed.diagnostics.repeated_steps == 2);
   CHECK(resumed.train_loss.steps == std::vector<std::int64_t>{1, 2, 3, 4, 5});
+}
+
+namespace {
+// Bit for bit, NaN included.
+bool same_series(const series& a, const series& b) {
+  return a.steps == b.steps && a.values.size() == b.values.size() &&
+         std::memcmp(a.values.data(), b.values.data(), a.values.size() * sizeof(double)) == 0;
+}
+}  // namespace
+
+TEST_CASE("run_builder: a record of plain roles (record_values) builds what the same record does") {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  // Each line: kind, step (or none), then loss, val_loss, lr, epoch, wall time, grad norm ({}: not logged).
+  struct line {
+    record_kind kind;
+    std::optional<std::int64_t> step;
+    std::optional<double> roles[record_values::roles];
+  };
+  const std::vector<line> log = {
+      {record_kind::config, {}, {}},
+      {record_kind::train, 1, {4.0, {}, 1e-4, 0.01, 100.0, 1.5}},
+      {record_kind::train, 2, {3.9, {}, 2e-4, 0.02, 101.0, inf}},  // a non-finite grad norm is counted
+      {record_kind::eval, 2, {3.8, 4.1, 2e-4, 0.02, 102.0, {}}},   // shares the train record's lr, epoch, time
+      {record_kind::train, 3, {nan, 3.7, 3e-4, 0.03, 103.0, 1.2}},  // a NaN loss; a val_loss on a train record
+      {record_kind::train, 2, {3.95, {}, 2e-4, 0.02, 104.0, 1.1}},  // a resume replaces step 3
+      {record_kind::eval, {}, {{}, 4.0, {}, 2.0, {}, {}}},          // no step: the integral epoch is its step
+      {record_kind::train, {}, {3.5, {}, {}, 2.5, {}, {}}},         // neither: the record count is
+      {record_kind::train, 1, {4.2, {}, 1e-4, 0.01, 200.0, 1.4}},   // back to the first step: a new run
+      {record_kind::train, 2, {4.1, {}, 2e-4, 0.02, 201.0, 1.3}},
+      {record_kind::eval, 2, {4.0, 4.3, 5e-4, 0.5, 202.0, 2.0}},
+  };
+  run_builder by_record({"x", "jsonl"}), by_values({"x", "jsonl"});
+  for (const line& l : log) {
+    record r;
+    record_values v;
+    r.kind = v.kind = l.kind;
+    r.step = l.step;
+    if (l.step) v.present |= record_values::step_bit, v.step = *l.step;
+    std::optional<double>* roles[] = {&r.loss, &r.val_loss, &r.lr, &r.epoch, &r.wall_time_s, &r.grad_norm};
+    for (unsigned i = 0; i < record_values::roles; ++i)
+      if (l.roles[i]) *roles[i] = *l.roles[i], v.set(i, *l.roles[i]);
+    by_record.add(r);
+    by_values.add(v);
+  }
+  const run a = std::move(by_record).finish(), b = std::move(by_values).finish();
+  CHECK(a.diagnostics.restarts == 1);  // the log exercises what it says
+  CHECK(a.diagnostics.non_finite_values == 2);
+  for (auto member : {&run::train_loss, &run::val_loss, &run::checkpoint_train_loss, &run::lr, &run::epoch,
+                      &run::wall_time_s, &run::grad_norm}) {
+    CAPTURE((a.*member).name);
+    CHECK(same_series(a.*member, b.*member));
+  }
+  CHECK(a.diagnostics.records == b.diagnostics.records);
+  CHECK(a.diagnostics.repeated_steps == b.diagnostics.repeated_steps);
+  CHECK(a.diagnostics.non_finite_values == b.diagnostics.non_finite_values);
+  CHECK(a.diagnostics.restarts == b.diagnostics.restarts);
+  CHECK(a.diagnostics.dropped_records_before_restart == b.diagnostics.dropped_records_before_restart);
 }

@@ -37,6 +37,28 @@ struct named_value {
 using text_field = std::pair<std::string_view, std::string_view>;
 
 /**
+ * A train or eval record made of its step and one-value roles only (no named values, groups, extras or
+ * fields): how the JSONL reader hands on most records, so a record need not be built and taken apart for
+ * each. run_builder::add reads it as the `record` with the same step and values.
+ */
+struct record_values {
+  /// Index of each role in `values`, in `record`'s order.
+  enum role : unsigned { loss, val_loss, lr, epoch, wall_time_s, grad_norm, roles };
+  static constexpr unsigned step_bit = 1u << 7;
+
+  record_kind kind = record_kind::train;
+  std::uint8_t present = 0;  ///< bit i: values[i] was logged; step_bit: step was
+  std::int64_t step = 0;
+  double values[roles] = {};
+
+  bool has(unsigned i) const noexcept { return (present >> i) & 1u; }
+  void set(unsigned i, double v) noexcept {
+    present = static_cast<std::uint8_t>(present | (1u << i));
+    values[i] = v;
+  }
+};
+
+/**
  * One record, with every known role resolved. Views are valid only during the
  * callback that receives the record.
  */

@@ -52,36 +52,33 @@ class run_builder {
       for (const auto& [k, v] : r.fields) run_.summary.emplace_back(std::string(k), std::string(v));
       return;
     }
-    const std::int64_t step = resolve_step(r);
-    if (is_restart(step)) start_new_run();
-    note_step(step);
-
-    auto put = [&](series& s, const std::optional<double>& v) {
-      if (!v) return;
-      if (!std::isfinite(*v)) ++d.non_finite_values;
-      d.repeated_steps += s.put(step, *v);
+    record_values values;
+    values.kind = r.kind;
+    const std::optional<double>* roles[record_values::roles] = {&r.loss,  &r.val_loss,    &r.lr,
+                                                                 &r.epoch, &r.wall_time_s, &r.grad_norm};
+    for (unsigned i = 0; i < record_values::roles; ++i)
+      if (*roles[i]) values.set(i, **roles[i]);
+    if (r.step) values.present |= record_values::step_bit, values.step = *r.step;
+    const std::int64_t step = add_roles(values);
+    auto put = [&](series& s, double x) {
+      if (!std::isfinite(x)) ++d.non_finite_values;
+      d.repeated_steps += s.put(step, x);
     };
-    if (r.kind == record_kind::eval) {
-      put(run_.checkpoint_train_loss, r.loss);
-      put(run_.val_loss, r.val_loss);
+    if (r.kind == record_kind::eval)
       for (const auto& nv : r.named_val_losses) put(named(run_.named_val_loss, nv.name), nv.value);
-    } else {
-      put(run_.train_loss, r.loss);
-      if (r.val_loss) put(run_.val_loss, r.val_loss);
+    for (const auto& nv : r.lr_groups) {
+      series& group = named(run_.lr_groups, nv.name);
+      if (!shared_sample_of_train_record(r.kind, group, step)) put(group, nv.value);
     }
-    // An evaluation logged at a train record's step repeats its lr / epoch / time: keep the
-    // train record's sample rather than count a resume.
-    auto put_shared = [&](series& s, const std::optional<double>& v) {
-      if (v && r.kind == record_kind::eval && !s.empty() && s.steps.back() == step) return;
-      put(s, v);
-    };
-    put_shared(run_.lr, r.lr);
-    put_shared(run_.epoch, r.epoch);
-    put_shared(run_.wall_time_s, r.wall_time_s);
-    put_shared(run_.grad_norm, r.grad_norm);
-    for (const auto& nv : r.lr_groups) put_shared(named(run_.lr_groups, nv.name), nv.value);
     for (const auto& nv : r.extra) put(named(run_.extra, nv.name), nv.value);
     for (const auto& [k, v] : r.fields) run_.config.emplace_back(std::string(k), std::string(v));
+  }
+
+  /// A record of step and one-value roles only: the same as add() of the record it stands for.
+  void add(const record_values& v) {
+    ++run_.diagnostics.records;
+    if (v.kind == record_kind::config || v.kind == record_kind::summary) return;  // no fields: nothing to keep
+    (void)add_roles(v);
   }
 
   /// A record that could not be read at all.
@@ -136,11 +133,49 @@ class run_builder {
   }
 
   // Logs without a step counter (per-epoch logs) use an integral epoch, else the record index.
-  std::int64_t resolve_step(const record& r) const {
-    if (r.step) return *r.step;
-    if (r.epoch && std::isfinite(*r.epoch) && *r.epoch == std::floor(*r.epoch) && std::fabs(*r.epoch) < 1e15)
-      return static_cast<std::int64_t>(*r.epoch);
+  std::int64_t resolve_step(const record_values& v) const {
+    if (v.present & record_values::step_bit) return v.step;
+    if (v.has(record_values::epoch)) {
+      const double e = v.values[record_values::epoch];
+      if (std::isfinite(e) && e == std::floor(e) && std::fabs(e) < 1e15) return static_cast<std::int64_t>(e);
+    }
     return static_cast<std::int64_t>(stepped_records_);
+  }
+
+  // An evaluation logged at a train record's step repeats its lr / epoch / time: keep the train record's
+  // sample rather than count a resume.
+  static bool shared_sample_of_train_record(record_kind kind, const series& s, std::int64_t step) noexcept {
+    return kind == record_kind::eval && !s.empty() && s.steps.back() == step;
+  }
+
+  // The step, restart and one-value roles of a train or eval record; returns its step.
+  std::int64_t add_roles(const record_values& v) {
+    auto& d = run_.diagnostics;
+    const std::int64_t step = resolve_step(v);
+    if (is_restart(step)) start_new_run();
+    note_step(step);
+    auto put = [&](series& s, unsigned role) {
+      if (!v.has(role)) return;
+      const double x = v.values[role];
+      if (!std::isfinite(x)) ++d.non_finite_values;
+      d.repeated_steps += s.put(step, x);
+    };
+    if (v.kind == record_kind::eval) {
+      put(run_.checkpoint_train_loss, record_values::loss);
+      put(run_.val_loss, record_values::val_loss);
+    } else {
+      put(run_.train_loss, record_values::loss);
+      put(run_.val_loss, record_values::val_loss);
+    }
+    auto put_shared = [&](series& s, unsigned role) {
+      if (v.has(role) && shared_sample_of_train_record(v.kind, s, step)) return;
+      put(s, role);
+    };
+    put_shared(run_.lr, record_values::lr);
+    put_shared(run_.epoch, record_values::epoch);
+    put_shared(run_.wall_time_s, record_values::wall_time_s);
+    put_shared(run_.grad_norm, record_values::grad_norm);
+    return step;
   }
 
   // A counter that falls back to where it started (0 or 1) begins a new run; any other

@@ -61,6 +61,10 @@ struct jsonl_run_sink {
     builder.add(r);
     return true;
   }
+  bool emit(const record_values& v) {
+    builder.add(v);
+    return true;
+  }
   read_diagnostics& diagnostics() noexcept { return builder.diagnostics(); }
   model_shape* model() noexcept { return &builder.current().model; }
 };

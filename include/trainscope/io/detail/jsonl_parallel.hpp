@@ -34,10 +34,7 @@ namespace trainscope::inline v1::io::detail {
 /** One block's records as the builder will receive them, plus what the parser noted. */
 struct jsonl_batch {
   struct stored_record {
-    record_kind kind = record_kind::train;
-    std::uint8_t present = 0;  // bit i: value i below was logged (step is bit 7)
-    std::int64_t step = 0;
-    double values[6] = {};  // loss, val_loss, lr, epoch, wall_time_s, grad_norm
+    record_values values;
     std::uint32_t named_end = 0, groups_end = 0, extra_end = 0, fields_end = 0;  // ends in the lists below
   };
   std::vector<stored_record> records;
@@ -67,17 +64,12 @@ struct jsonl_batch_sink {
   bool emit(const record& r) {
     jsonl_batch& b = *batch;
     jsonl_batch::stored_record& s = b.records.emplace_back();
-    s.kind = r.kind;
-    const std::optional<double>* values[6] = {&r.loss, &r.val_loss, &r.lr, &r.epoch, &r.wall_time_s, &r.grad_norm};
-    for (unsigned i = 0; i < 6; ++i)
-      if (*values[i]) {
-        s.present |= static_cast<std::uint8_t>(1u << i);
-        s.values[i] = **values[i];
-      }
-    if (r.step) {
-      s.present |= 1u << 7;
-      s.step = *r.step;
-    }
+    s.values.kind = r.kind;
+    const std::optional<double>* roles[record_values::roles] = {&r.loss,  &r.val_loss,    &r.lr,
+                                                                 &r.epoch, &r.wall_time_s, &r.grad_norm};
+    for (unsigned i = 0; i < record_values::roles; ++i)
+      if (*roles[i]) s.values.set(i, **roles[i]);
+    if (r.step) s.values.present |= record_values::step_bit, s.values.step = *r.step;
     b.named.insert(b.named.end(), r.named_val_losses.begin(), r.named_val_losses.end());
     b.groups.insert(b.groups.end(), r.lr_groups.begin(), r.lr_groups.end());
     b.extra.insert(b.extra.end(), r.extra.begin(), r.extra.end());
@@ -86,6 +78,12 @@ struct jsonl_batch_sink {
     s.groups_end = static_cast<std::uint32_t>(b.groups.size());
     s.extra_end = static_cast<std::uint32_t>(b.extra.size());
     s.fields_end = static_cast<std::uint32_t>(b.texts.size() / 2);
+    return true;
+  }
+  bool emit(const record_values& v) {
+    jsonl_batch& b = *batch;
+    b.records.push_back({v, static_cast<std::uint32_t>(b.named.size()), static_cast<std::uint32_t>(b.groups.size()),
+                         static_cast<std::uint32_t>(b.extra.size()), static_cast<std::uint32_t>(b.texts.size() / 2)});
     return true;
   }
   read_diagnostics& diagnostics() noexcept { return batch->diagnostics; }
@@ -97,12 +95,16 @@ inline void merge_jsonl_batch(run_builder& builder, const jsonl_batch& b, std::s
                               std::vector<text_field>& field_views) {
   std::uint32_t named = 0, groups = 0, extra = 0, fields = 0;
   for (const auto& s : b.records) {
+    if (s.named_end == named && s.groups_end == groups && s.extra_end == extra && s.fields_end == fields) {
+      builder.add(s.values);  // step and one-value roles only (most records)
+      continue;
+    }
     record r;
-    r.kind = s.kind;
-    std::optional<double>* values[6] = {&r.loss, &r.val_loss, &r.lr, &r.epoch, &r.wall_time_s, &r.grad_norm};
-    for (unsigned i = 0; i < 6; ++i)
-      if (s.present & (1u << i)) *values[i] = s.values[i];
-    if (s.present & (1u << 7)) r.step = s.step;
+    r.kind = s.values.kind;
+    std::optional<double>* roles[record_values::roles] = {&r.loss, &r.val_loss, &r.lr, &r.epoch, &r.wall_time_s, &r.grad_norm};
+    for (unsigned i = 0; i < record_values::roles; ++i)
+      if (s.values.has(i)) *roles[i] = s.values.values[i];
+    if (s.values.present & record_values::step_bit) r.step = s.values.step;
     r.named_val_losses = std::span(b.named).subspan(named, s.named_end - named);
     r.lr_groups = std::span(b.groups).subspan(groups, s.groups_end - groups);
     r.extra = std::span(b.extra).subspan(extra, s.extra_end - extra);

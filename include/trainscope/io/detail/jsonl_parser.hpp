@@ -895,14 +895,30 @@ class jsonl_parser {
   }
 
   status emit(record_kind kind, const char* doc_start) {
-    record r;
-    r.kind = kind;
-    if constexpr (Sink::needs_line) r.line = line_at(doc_start);
-    const std::uint64_t offset = r.byte_offset = offset_of(doc_start);
     if (unescaped_used_) {  // a flag, not unescaped_.empty(): the deque's iterators are cold
       unescaped_.clear();
       unescaped_used_ = false;
     }
+    // A record of plain one-value roles (most records) goes to a sink that takes it so without being
+    // built as a `record` (the sink's builder, or a parallel batch, would take that apart again).
+    if constexpr (requires(Sink& s, const record_values& v) { s.emit(v); }) {
+      if (entry_count_ == 0 && (kind == record_kind::train || kind == record_kind::eval)) {
+        record_values v;
+        v.kind = kind;
+        if (slots_filled_ & slot_bit(jsonl_action::step)) v.present = record_values::step_bit, v.step = step_;
+        static constexpr jsonl_action roles[record_values::roles] = {jsonl_action::loss,  jsonl_action::val_loss,
+                                                                     jsonl_action::lr,    jsonl_action::epoch,
+                                                                     jsonl_action::wall_time, jsonl_action::grad_norm};
+        for (unsigned i = 0; i < record_values::roles; ++i)
+          if (slots_filled_ & slot_bit(roles[i])) v.set(i, slot_[static_cast<unsigned>(roles[i])]);
+        if (!sink_.emit(v)) stopped_ = true;
+        return stopped_ ? status::stop : status::ok;
+      }
+    }
+    record r;
+    r.kind = kind;
+    if constexpr (Sink::needs_line) r.line = line_at(doc_start);
+    const std::uint64_t offset = r.byte_offset = offset_of(doc_start);
     if (kind == record_kind::config || kind == record_kind::summary) {
       fields_.clear();
       model_shape* model = kind == record_kind::config ? sink_.model() : nullptr;

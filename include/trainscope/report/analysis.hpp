@@ -148,68 +148,9 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
   a.diagnostics = r.diagnostics;
   a.model = r.model;
 
-  // Step range over every series that has steps.
-  bool any = false;
-  auto widen = [&](const series& s) {
-    if (s.empty()) return;
-    if (!any || s.steps.front() < a.first_step) a.first_step = s.steps.front();
-    if (!any || s.steps.back() > a.last_step) a.last_step = s.steps.back();
-    any = true;
-  };
-  for (const series* s : {&r.train_loss, &r.val_loss, &r.checkpoint_train_loss, &r.lr}) widen(*s);
-
-  const series& train = r.train_loss.empty() ? r.checkpoint_train_loss : r.train_loss;
-  if (!train.empty()) {
-    a.train_first_loss = train.values.front();
-    a.train_last_loss = train.values.back();
-    a.train_first_step = train.steps.front();
-    a.train_last_step = train.steps.back();
-  }
-  // A clock that starts near zero is elapsed time since the start (the first step's own time counts);
-  // an epoch timestamp only gives the span between the first and last record.
-  if (r.wall_time_s.size() >= 2) {
-    const double first = r.wall_time_s.values.front(), last = r.wall_time_s.values.back();
-    const bool elapsed_clock = first >= 0 && first < 1e6 && first < 0.5 * last;
-    a.wall_time_s = elapsed_clock ? last : last - first;
-  }
-  if (!r.epoch.empty()) {
-    a.last_epoch = r.epoch.values.back();
-    bool integral = true;
-    double max_epoch = 0;
-    for (double e : r.epoch.values) {
-      if (!std::isfinite(e)) continue;
-      integral = integral && e == std::floor(e);
-      max_epoch = std::max(max_epoch, e);
-    }
-    if (integral) a.epochs = static_cast<std::int64_t>(max_epoch) + 1;
-    else a.epochs = static_cast<std::int64_t>(std::ceil(max_epoch));
-  }
-
-  auto [ppl, why] = detail::detect_per_token_loss(r);
-  if (opts.perplexity == perplexity_mode::on) ppl = true, why = "perplexity requested (--perplexity on)";
-  if (opts.perplexity == perplexity_mode::off) ppl = false, why = "perplexity turned off (--perplexity off)";
-  a.perplexity = ppl;
-  a.perplexity_reason = why;
-
-  a.val_key = r.val_loss_key;
-  for (const auto& s : r.named_val_loss) {
-    std::string key = "eval_" + s.name + "_loss";
-    if (key == a.val_key) continue;
-    other_val_series o;
-    o.key = key;
-    o.points = s.size();
-    if (!s.empty()) {
-      o.first = s.values.front();
-      o.last = s.values.back();
-      for (std::size_t i = 0; i < s.size(); ++i)
-        if (std::isfinite(s.values[i]) && (!o.best || s.values[i] < *o.best)) o.best = s.values[i], o.best_step = s.steps[i];
-    }
-    a.other_val.push_back(std::move(o));
-  }
-
   // Schedule: fitted from the logged lr; the config, where it names one, is checked against the log.
   // The fit and the config check read only `r` and write separate members of a.schedule, so with
-  // threads the fit runs beside diagnose; what depends on both comes after.
+  // threads the fit starts first and runs beside everything else; what depends on both comes after.
   auto schedule_part = [&] {
     auto& sched = a.schedule;
     if (auto name = r.config_value("lr_schedule")) sched.config_schedule = *name;
@@ -277,6 +218,66 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
       if (t.joinable()) t.join();
     }
   } joiner{schedule_thread};
+
+  // Step range over every series that has steps.
+  bool any = false;
+  auto widen = [&](const series& s) {
+    if (s.empty()) return;
+    if (!any || s.steps.front() < a.first_step) a.first_step = s.steps.front();
+    if (!any || s.steps.back() > a.last_step) a.last_step = s.steps.back();
+    any = true;
+  };
+  for (const series* s : {&r.train_loss, &r.val_loss, &r.checkpoint_train_loss, &r.lr}) widen(*s);
+
+  const series& train = r.train_loss.empty() ? r.checkpoint_train_loss : r.train_loss;
+  if (!train.empty()) {
+    a.train_first_loss = train.values.front();
+    a.train_last_loss = train.values.back();
+    a.train_first_step = train.steps.front();
+    a.train_last_step = train.steps.back();
+  }
+  // A clock that starts near zero is elapsed time since the start (the first step's own time counts);
+  // an epoch timestamp only gives the span between the first and last record.
+  if (r.wall_time_s.size() >= 2) {
+    const double first = r.wall_time_s.values.front(), last = r.wall_time_s.values.back();
+    const bool elapsed_clock = first >= 0 && first < 1e6 && first < 0.5 * last;
+    a.wall_time_s = elapsed_clock ? last : last - first;
+  }
+  if (!r.epoch.empty()) {
+    a.last_epoch = r.epoch.values.back();
+    bool integral = true;
+    double max_epoch = 0;
+    for (double e : r.epoch.values) {
+      if (!std::isfinite(e)) continue;
+      integral = integral && e == std::floor(e);
+      max_epoch = std::max(max_epoch, e);
+    }
+    if (integral) a.epochs = static_cast<std::int64_t>(max_epoch) + 1;
+    else a.epochs = static_cast<std::int64_t>(std::ceil(max_epoch));
+  }
+
+  auto [ppl, why] = detail::detect_per_token_loss(r);
+  if (opts.perplexity == perplexity_mode::on) ppl = true, why = "perplexity requested (--perplexity on)";
+  if (opts.perplexity == perplexity_mode::off) ppl = false, why = "perplexity turned off (--perplexity off)";
+  a.perplexity = ppl;
+  a.perplexity_reason = why;
+
+  a.val_key = r.val_loss_key;
+  for (const auto& s : r.named_val_loss) {
+    std::string key = "eval_" + s.name + "_loss";
+    if (key == a.val_key) continue;
+    other_val_series o;
+    o.key = key;
+    o.points = s.size();
+    if (!s.empty()) {
+      o.first = s.values.front();
+      o.last = s.values.back();
+      for (std::size_t i = 0; i < s.size(); ++i)
+        if (std::isfinite(s.values[i]) && (!o.best || s.values[i] < *o.best)) o.best = s.values[i], o.best_step = s.steps[i];
+    }
+    a.other_val.push_back(std::move(o));
+  }
+
 
   a.diagnosis = diagnose(r, opts.diagnose);
 

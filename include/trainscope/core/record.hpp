@@ -79,4 +79,27 @@ struct record {
   std::uint64_t byte_offset = 0;
 };
 
+/// The kind, step and one-value roles of `r`.
+inline record_values values_of(const record& r) noexcept {
+  record_values v;
+  v.kind = r.kind;
+  const std::optional<double>* roles[record_values::roles] = {&r.loss,  &r.val_loss,    &r.lr,
+                                                               &r.epoch, &r.wall_time_s, &r.grad_norm};
+  for (unsigned i = 0; i < record_values::roles; ++i)
+    if (*roles[i]) v.set(i, **roles[i]);
+  if (r.step) v.present = static_cast<std::uint8_t>(v.present | record_values::step_bit), v.step = *r.step;
+  return v;
+}
+
+/// Sets the kind, step and one-value roles of `r` from `v` (the rest of `r` stays as it is).
+inline void set_values(record& r, const record_values& v) noexcept {
+  r.kind = v.kind;
+  std::optional<double>* roles[record_values::roles] = {&r.loss, &r.val_loss, &r.lr, &r.epoch, &r.wall_time_s, &r.grad_norm};
+  for (unsigned i = 0; i < record_values::roles; ++i)
+    if (v.has(i)) *roles[i] = v.values[i];
+    else roles[i]->reset();
+  if (v.present & record_values::step_bit) r.step = v.step;
+  else r.step.reset();
+}
+
 }  // namespace trainscope::inline v1

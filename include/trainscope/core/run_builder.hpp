@@ -52,14 +52,7 @@ class run_builder {
       for (const auto& [k, v] : r.fields) run_.summary.emplace_back(std::string(k), std::string(v));
       return;
     }
-    record_values values;
-    values.kind = r.kind;
-    const std::optional<double>* roles[record_values::roles] = {&r.loss,  &r.val_loss,    &r.lr,
-                                                                 &r.epoch, &r.wall_time_s, &r.grad_norm};
-    for (unsigned i = 0; i < record_values::roles; ++i)
-      if (*roles[i]) values.set(i, **roles[i]);
-    if (r.step) values.present |= record_values::step_bit, values.step = *r.step;
-    const std::int64_t step = add_roles(values);
+    const std::int64_t step = add_roles(values_of(r));
     auto put = [&](series& s, double x) {
       if (!std::isfinite(x)) ++d.non_finite_values;
       d.repeated_steps += s.put(step, x);

@@ -64,12 +64,7 @@ struct jsonl_batch_sink {
   bool emit(const record& r) {
     jsonl_batch& b = *batch;
     jsonl_batch::stored_record& s = b.records.emplace_back();
-    s.values.kind = r.kind;
-    const std::optional<double>* roles[record_values::roles] = {&r.loss,  &r.val_loss,    &r.lr,
-                                                                 &r.epoch, &r.wall_time_s, &r.grad_norm};
-    for (unsigned i = 0; i < record_values::roles; ++i)
-      if (*roles[i]) s.values.set(i, **roles[i]);
-    if (r.step) s.values.present |= record_values::step_bit, s.values.step = *r.step;
+    s.values = values_of(r);
     b.named.insert(b.named.end(), r.named_val_losses.begin(), r.named_val_losses.end());
     b.groups.insert(b.groups.end(), r.lr_groups.begin(), r.lr_groups.end());
     b.extra.insert(b.extra.end(), r.extra.begin(), r.extra.end());
@@ -100,11 +95,7 @@ inline void merge_jsonl_batch(run_builder& builder, const jsonl_batch& b, std::s
       continue;
     }
     record r;
-    r.kind = s.values.kind;
-    std::optional<double>* roles[record_values::roles] = {&r.loss, &r.val_loss, &r.lr, &r.epoch, &r.wall_time_s, &r.grad_norm};
-    for (unsigned i = 0; i < record_values::roles; ++i)
-      if (s.values.has(i)) *roles[i] = s.values.values[i];
-    if (s.values.present & record_values::step_bit) r.step = s.values.step;
+    set_values(r, s.values);
     r.named_val_losses = std::span(b.named).subspan(named, s.named_end - named);
     r.lr_groups = std::span(b.groups).subspan(groups, s.groups_end - groups);
     r.extra = std::span(b.extra).subspan(extra, s.extra_end - extra);

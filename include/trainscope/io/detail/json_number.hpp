@@ -5,8 +5,8 @@
  * line-shape path and on the simdjson path alike (simdjson 3.0.1's get_double misreads some numbers of
  * more than 19 digits).
  *
- * The scanning and converting functions read up to 32 bytes past the first byte they are given: inputs
- * here end in a newline followed by at least detail::input_padding bytes. decimal_to_double reads only
+ * The scanning and converting functions read up to 40 bytes past the first byte they are given: inputs
+ * here end in a newline followed by at least detail::input_padding (64) bytes. decimal_to_double reads only
  * its range.
  */
 #include <bit>
@@ -308,15 +308,114 @@ inline bool decimal_to_double(const char* b, const char* e, double& out) noexcep
   return true;
 }
 
+#if TRAINSCOPE_X87_EXTENDED
+/// 10^k in x87 extended precision for -48 <= k <= 27, at [k + 48]: exact for 0 <= k <= 27 (5^27 < 2^64),
+/// correctly rounded otherwise (the compiler rounds decimal literals correctly).
+inline constexpr long double pow10_extended[76] = {
+    1e-48L, 1e-47L, 1e-46L, 1e-45L, 1e-44L, 1e-43L, 1e-42L, 1e-41L, 1e-40L, 1e-39L, 1e-38L, 1e-37L, 1e-36L,
+    1e-35L, 1e-34L, 1e-33L, 1e-32L, 1e-31L, 1e-30L, 1e-29L, 1e-28L, 1e-27L, 1e-26L, 1e-25L, 1e-24L, 1e-23L,
+    1e-22L, 1e-21L, 1e-20L, 1e-19L, 1e-18L, 1e-17L, 1e-16L, 1e-15L, 1e-14L, 1e-13L, 1e-12L, 1e-11L, 1e-10L,
+    1e-9L,  1e-8L,  1e-7L,  1e-6L,  1e-5L,  1e-4L,  1e-3L,  1e-2L,  1e-1L,  1e0L,   1e1L,   1e2L,   1e3L,
+    1e4L,   1e5L,   1e6L,   1e7L,   1e8L,   1e9L,   1e10L,  1e11L,  1e12L,  1e13L,  1e14L,  1e15L,  1e16L,
+    1e17L,  1e18L,  1e19L,  1e20L,  1e21L,  1e22L,  1e23L,  1e24L,  1e25L,  1e26L,  1e27L};
+#endif
+
+#if TRAINSCOPE_X87_EXTENDED && TRAINSCOPE_SSE2_NUMBERS && FLT_EVAL_METHOD == 0
+/// 16 bytes from ones_from + 16 - i: 0xFF from byte i on (0 <= i <= 16).
+alignas(32) inline constexpr unsigned char ones_from[32] = {
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+
+enum class x87_outcome { done, near_midpoint, elsewhere };
+
+/**
+ * A JSON number of up to 18 significant digits with a decimal exponent (of the digits as an integer)
+ * in -48..27, converted with a fixed sequence of operations: the significant digits, the point taken
+ * out, are read as 16 bytes (zeros past the last digit) plus up to two, whatever the number of digits
+ * on either side of the point, so that no branch depends on how many digits a value has (they vary
+ * from value to value of one column, and a mispredicted branch costs more than the work). Then the
+ * x87 rounding of json_number_value. `elsewhere`: not this kind of number.
+ */
+TRAINSCOPE_HOT_INLINE x87_outcome x87_decimal_value(const char* p, const json_number_span& s, double& out) noexcept {
+  const char* const d = p + s.negative;
+  const unsigned int_digits = s.int_digits, frac_digits = s.frac_digits;
+  // "0.000123": the digits start at the first nonzero one after the point. Counted in 8 bytes: the bytes
+  // after the fraction's digits are no '0'; 8 zeros with more digits after them are left to the general path.
+  std::uint64_t after_point;
+  std::memcpy(&after_point, d + 2, 8);
+  const std::uint64_t nonzero = after_point ^ 0x3030303030303030ull;
+  const unsigned zeros = nonzero ? static_cast<unsigned>(std::countr_zero(nonzero)) / 8 : 8;
+  const bool fraction_only = *d == '0' && frac_digits != 0;  // JSON: a leading 0 is the only integer digit
+  const char* const start = fraction_only ? d + 2 + zeros : d;
+  const unsigned point = fraction_only ? 16 : int_digits;  // index of the '.' from `start` (16: none before 16)
+  const unsigned significant = fraction_only ? frac_digits - zeros : int_digits + frac_digits;
+  if (significant > 18 || int_digits > 16 || (zeros == 8 && frac_digits > 8)) return x87_outcome::elsewhere;
+  const int first = fraction_only ? -static_cast<int>(zeros) - 1 : static_cast<int>(int_digits) - 1;  // 10^first
+
+  // Byte j of the digits without the point: byte j of the text before the point, byte j + 1 from it on;
+  // zero from byte `significant` on.
+  const unsigned n = significant < 16 ? significant : 16;
+  const __m128i from_point = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ones_from + 16 - point));
+  const __m128i from_end = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ones_from + 16 - n));
+  const __m128i text = _mm_or_si128(_mm_andnot_si128(from_point, _mm_loadu_si128(reinterpret_cast<const __m128i*>(start))),
+                                    _mm_and_si128(from_point, _mm_loadu_si128(reinterpret_cast<const __m128i*>(start + 1))));
+  const __m128i digit = _mm_andnot_si128(from_end, _mm_sub_epi8(text, _mm_set1_epi8('0')));
+  // Pairs, fours and eights of digits joined by multiply-adds (the first digit is the low byte).
+  const __m128i pairs = _mm_add_epi16(_mm_mullo_epi16(_mm_and_si128(digit, _mm_set1_epi16(0xFF)), _mm_set1_epi16(10)),
+                                      _mm_srli_epi16(digit, 8));
+  const __m128i fours = _mm_madd_epi16(pairs, _mm_set1_epi32(0x00010064));  // (100, 1)
+  const __m128i eights = _mm_madd_epi16(_mm_packs_epi32(fours, fours), _mm_set1_epi32(0x00012710));  // (10000, 1)
+  const auto both = static_cast<std::uint64_t>(_mm_cvtsi128_si64(eights));
+  const std::uint64_t first16 = (both & 0xFFFFFFFF) * 100000000 + (both >> 32);
+  // Digits 17 and 18 follow the first 16 (after the point unless all digits follow it).
+  const unsigned r = significant > 16 ? significant - 16 : 0;
+  std::uint64_t t;
+  std::memcpy(&t, start + 16 + !fraction_only, 8);
+  t = (t << (8 * (7 - r))) << 8;  // the r digits to the top bytes; r = 0 leaves none
+  const std::uint64_t tail = ((t >> 48) & 0xF) * 10 + ((t >> 56) & 0xF);
+  const std::uint64_t m = first16 * pow10_u64[r] + tail;
+  int e = first - 15 - static_cast<int>(r);  // m * 10^e
+  if (s.exp_at) {
+    if (s.exp_digits > 3) return x87_outcome::elsewhere;
+    const int x = static_cast<int>(digits_value(p + s.exp_at, s.exp_digits));
+    e += p[s.exp_at - 1] == '-' ? -x : x;
+  }
+  if (e < -48 || e > 27) return x87_outcome::elsewhere;
+  // m < 10^18 < 2^63 is exact in x87's 64-bit significand, and so is 10^e for 0 <= e <= 27 (5^27 < 2^64);
+  // other powers are rounded. So v is m * 10^e within 2 units of its last bit (one or two roundings of
+  // 2^-64 each, relative). Rounding v to a double then gives the double nearest the exact value unless a
+  // midpoint between two doubles lies within those 2 units: a midpoint needs only 54 bits, so the 11
+  // bits a double drops would be within 2 of 10000000000b. Those (with a margin) go to from_chars.
+  // Multiplying by a rounded 10^-k, not dividing by 10^k, is what the margin buys: a division is 4-5
+  // times slower.
+  const long double v = static_cast<long double>(static_cast<std::int64_t>(m)) * pow10_extended[e + 48];
+  std::uint64_t significand;
+  std::memcpy(&significand, &v, sizeof significand);
+  const auto dropped = static_cast<unsigned>(significand & 0x7FF);
+  if (dropped - (0x400 - 4) <= 8) return x87_outcome::near_midpoint;
+  const auto dv = static_cast<double>(v);
+  out = s.negative ? -dv : dv;
+  return x87_outcome::done;
+}
+#endif
+
 /**
  * The double nearest to the JSON number `s` found at `p` (ties to even), as strtod and from_chars give
- * it. Fast path (Clinger, "How to read floating point numbers accurately", PLDI 1990): when the
- * significant digits form an integer m <= 2^53 and the decimal exponent e has |e| <= 22, both m and
- * 10^|e| are exact doubles and one IEEE multiplication or division rounds m * 10^e correctly. On x86-64
- * the same idea in x87 extended precision covers up to 19 digits (below). Anything else goes to
- * decimal_to_double (from_chars). False when the number is too large for a double.
+ * it. On x86-64, up to 18 digits go through x87_decimal_value. Fast path (Clinger, "How to read floating
+ * point numbers accurately", PLDI 1990): when the significant digits form an integer m <= 2^53 and the
+ * decimal exponent e has |e| <= 22, both m and 10^|e| are exact doubles and one IEEE multiplication or
+ * division rounds m * 10^e correctly. On x86-64 the same idea in x87 extended precision covers up to 19
+ * digits. Anything else goes to decimal_to_double (from_chars). False when the number is too large for
+ * a double.
  */
 TRAINSCOPE_HOT_INLINE bool json_number_value(const char* p, const json_number_span& s, double& out) noexcept {
+#if TRAINSCOPE_X87_EXTENDED && TRAINSCOPE_SSE2_NUMBERS && FLT_EVAL_METHOD == 0
+  switch (x87_decimal_value(p, s, out)) {
+    case x87_outcome::done: return true;
+    case x87_outcome::near_midpoint: return decimal_to_double(p, s.end, out);
+    case x87_outcome::elsewhere: break;
+  }
+#endif
 #if FLT_EVAL_METHOD == 0  // double arithmetic in double precision (not x87's extended registers)
   const char* digits = p + s.negative;
   unsigned int_digits = s.int_digits;
@@ -346,21 +445,9 @@ TRAINSCOPE_HOT_INLINE bool json_number_value(const char* p, const json_number_sp
       return true;
     }
 #if TRAINSCOPE_X87_EXTENDED
-    // In x87's 64-bit significand m < 2^63 is exact, and so is 10^e for 0 <= e <= 27 (5^27 < 2^64);
-    // 10^e for e < 0 is rounded. So v is m * 10^e within 2 units of its last bit (one or two roundings
-    // of 2^-64 each, relative). Rounding v to a double then gives the double nearest the exact value
-    // unless a midpoint between two doubles lies within those 2 units: a midpoint needs only 54 bits,
-    // so the 11 bits a double drops would be within 2 of 10000000000b. Those (with a margin) go to
-    // from_chars. Multiplying by a rounded 10^-k, not dividing by 10^k, is what the margin buys: a
-    // division is 4-5 times slower.
-    if (m < (std::uint64_t(1) << 63) && e >= -27 && e <= 27) {
-      static constexpr long double pow10_extended[55] = {
-          1e-27L, 1e-26L, 1e-25L, 1e-24L, 1e-23L, 1e-22L, 1e-21L, 1e-20L, 1e-19L, 1e-18L, 1e-17L,
-          1e-16L, 1e-15L, 1e-14L, 1e-13L, 1e-12L, 1e-11L, 1e-10L, 1e-9L,  1e-8L,  1e-7L,  1e-6L,
-          1e-5L,  1e-4L,  1e-3L,  1e-2L,  1e-1L,  1e0L,   1e1L,   1e2L,   1e3L,   1e4L,   1e5L,
-          1e6L,   1e7L,   1e8L,   1e9L,   1e10L,  1e11L,  1e12L,  1e13L,  1e14L,  1e15L,  1e16L,
-          1e17L,  1e18L,  1e19L,  1e20L,  1e21L,  1e22L,  1e23L,  1e24L,  1e25L,  1e26L,  1e27L};
-      const long double v = static_cast<long double>(static_cast<std::int64_t>(m)) * pow10_extended[e + 27];
+    // m < 2^63: the x87 rounding of x87_decimal_value (which see), for 19 digits and the rest.
+    if (m < (std::uint64_t(1) << 63) && e >= -48 && e <= 27) {
+      const long double v = static_cast<long double>(static_cast<std::int64_t>(m)) * pow10_extended[e + 48];
       std::uint64_t significand;
       std::memcpy(&significand, &v, sizeof significand);  // x87 format: the explicit 64-bit significand first
       const auto dropped = static_cast<unsigned>(significand & 0x7FF);

@@ -61,7 +61,11 @@ struct jsonl_run_sink {
     builder.add(r);
     return true;
   }
-  bool emit(const record_values& v) {
+  /// A record of step and one-value roles, written by `fill(record_values&)`.
+  template <class Fill>
+  bool emit_values(Fill&& fill) {
+    record_values v;
+    fill(v);
     builder.add(v);
     return true;
   }

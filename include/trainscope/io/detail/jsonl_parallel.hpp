@@ -75,10 +75,16 @@ struct jsonl_batch_sink {
     s.fields_end = static_cast<std::uint32_t>(b.texts.size() / 2);
     return true;
   }
-  bool emit(const record_values& v) {
+  /// A record of step and one-value roles, written by `fill(record_values&)` straight into the batch.
+  template <class Fill>
+  bool emit_values(Fill&& fill) {
     jsonl_batch& b = *batch;
-    b.records.push_back({v, static_cast<std::uint32_t>(b.named.size()), static_cast<std::uint32_t>(b.groups.size()),
-                         static_cast<std::uint32_t>(b.extra.size()), static_cast<std::uint32_t>(b.texts.size() / 2)});
+    jsonl_batch::stored_record& s = b.records.emplace_back();
+    fill(s.values);
+    s.named_end = static_cast<std::uint32_t>(b.named.size());
+    s.groups_end = static_cast<std::uint32_t>(b.groups.size());
+    s.extra_end = static_cast<std::uint32_t>(b.extra.size());
+    s.fields_end = static_cast<std::uint32_t>(b.texts.size() / 2);
     return true;
   }
   read_diagnostics& diagnostics() noexcept { return batch->diagnostics; }

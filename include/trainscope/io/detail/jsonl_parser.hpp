@@ -900,18 +900,26 @@ class jsonl_parser {
       unescaped_used_ = false;
     }
     // A record of plain one-value roles (most records) goes to a sink that takes it so without being
-    // built as a `record` (the sink's builder, or a parallel batch, would take that apart again).
-    if constexpr (requires(Sink& s, const record_values& v) { s.emit(v); }) {
+    // built as a `record` (the sink's builder, or a parallel batch, would take that apart again). The sink
+    // has it written where it keeps it: a copy of a freshly written struct stalls on store forwarding.
+    if constexpr (requires(Sink& s) { s.emit_values([](record_values&) {}); }) {
       if (entry_count_ == 0 && (kind == record_kind::train || kind == record_kind::eval)) {
-        record_values v;
-        v.kind = kind;
-        if (slots_filled_ & slot_bit(jsonl_action::step)) v.present = record_values::step_bit, v.step = step_;
         static constexpr jsonl_action roles[record_values::roles] = {jsonl_action::loss,  jsonl_action::val_loss,
                                                                      jsonl_action::lr,    jsonl_action::epoch,
                                                                      jsonl_action::wall_time, jsonl_action::grad_norm};
-        for (unsigned i = 0; i < record_values::roles; ++i)
-          if (slots_filled_ & slot_bit(roles[i])) v.set(i, slot_[static_cast<unsigned>(roles[i])]);
-        if (!sink_.emit(v)) stopped_ = true;
+        const bool emitted = sink_.emit_values([&](record_values& v) {
+          // Every slot is copied; `present` says which ones hold this record's values.
+          unsigned present = (slots_filled_ & slot_bit(jsonl_action::step)) ? record_values::step_bit : 0u;
+          for (unsigned i = 0; i < record_values::roles; ++i) {
+            const auto slot = static_cast<unsigned>(roles[i]);
+            v.values[i] = slot_[slot];
+            present |= ((slots_filled_ >> slot) & 1u) << i;
+          }
+          v.kind = kind;
+          v.present = static_cast<std::uint8_t>(present);
+          v.step = step_;
+        });
+        if (!emitted) stopped_ = true;
         return stopped_ ? status::stop : status::ok;
       }
     }

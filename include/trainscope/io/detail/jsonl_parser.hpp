@@ -191,6 +191,8 @@ inline bool as_integer(double d, std::int64_t& out) noexcept {
  * Reads JSONL into a sink. `Sink` provides:
  *   static constexpr bool needs_line  // fill record.line (else 0; issues always carry lines)
  *   bool emit(const record&)          // false stops reading
+ *   bool emit_values(fill)            // optional: a record of step and one-value roles only, written by
+ *                                     // fill(record_values&) where the sink keeps it; false stops reading
  *   read_diagnostics& diagnostics()
  *   model_shape* model()              // where config records' model shape goes, or nullptr
  * Amortised O(bytes); memory is the parser (about 6x the block) plus per-record scratch.

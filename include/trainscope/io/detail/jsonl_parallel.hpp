@@ -63,19 +63,15 @@ struct jsonl_batch_sink {
 
   bool emit(const record& r) {
     jsonl_batch& b = *batch;
-    jsonl_batch::stored_record& s = b.records.emplace_back();
-    s.values = values_of(r);
+    // Its lists first: the stored record then ends where they end.
     b.named.insert(b.named.end(), r.named_val_losses.begin(), r.named_val_losses.end());
     b.groups.insert(b.groups.end(), r.lr_groups.begin(), r.lr_groups.end());
     b.extra.insert(b.extra.end(), r.extra.begin(), r.extra.end());
     for (const auto& [k, v] : r.fields) b.texts.emplace_back(k), b.texts.emplace_back(v);
-    s.named_end = static_cast<std::uint32_t>(b.named.size());
-    s.groups_end = static_cast<std::uint32_t>(b.groups.size());
-    s.extra_end = static_cast<std::uint32_t>(b.extra.size());
-    s.fields_end = static_cast<std::uint32_t>(b.texts.size() / 2);
-    return true;
+    return emit_values([&](record_values& v) { v = values_of(r); });
   }
-  /// A record of step and one-value roles, written by `fill(record_values&)` straight into the batch.
+  /// A record of step and one-value roles, written by `fill(record_values&)` straight into the batch (with
+  /// whatever the lists hold past the previous record's ends).
   template <class Fill>
   bool emit_values(Fill&& fill) {
     jsonl_batch& b = *batch;

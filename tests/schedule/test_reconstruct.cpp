@@ -2,8 +2,11 @@
 // mix up (step offset, float32, sparse or irregular sampling, truncation).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <span>
@@ -508,4 +511,111 @@ TEST_CASE("the full-sample check stops a family only once its BIC is past the li
   CHECK(limited[1].r.chi2 == alone[1].chi2);
   CHECK_FALSE(limited[2].r.complete);
   CHECK(limited[2].r.chi2 < alone[2].chi2);  // stopped before the end
+}
+
+namespace {
+
+// The kink candidates of pick_fit_points by their definition: every sample tested on its own.
+std::vector<std::size_t> fit_points_by_definition(std::span<const double> y, std::size_t target) {
+  const std::size_t n = y.size();
+  std::vector<std::size_t> idx;
+  if (n <= target) {
+    for (std::size_t i = 0; i < n; ++i) idx.push_back(i);
+    return idx;
+  }
+  const std::size_t uniform = target / 2, logspaced = target / 4, kinks = target / 12;
+  for (std::size_t k = 0; k < uniform; ++k) idx.push_back(k * (n - 1) / (uniform - 1));
+  for (std::size_t k = 0; k < logspaced; ++k) {
+    const double x = std::exp(std::log(static_cast<double>(n)) * static_cast<double>(k) / static_cast<double>(logspaced));
+    idx.push_back(std::min(n - 1, static_cast<std::size_t>(x) - 1));
+  }
+  auto d2 = [&y](std::size_t i) { return std::abs(y[i - 1] - 2 * y[i] + y[i + 1]); };
+  std::vector<double> probe;
+  const std::size_t step = std::max<std::size_t>(1, n / 65536);
+  for (std::size_t i = 1; i + 1 < n; i += step) probe.push_back(d2(i));
+  const std::size_t q = std::min(probe.size() - 1, 8 * kinks * probe.size() / n + 1);
+  std::nth_element(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(probe.size() - 1 - q), probe.end());
+  const double cut = probe[probe.size() - 1 - q];
+  std::vector<std::pair<double, std::size_t>> score;
+  for (std::size_t i = 1; i + 1 < n; ++i)
+    if (d2(i) >= cut && d2(i) > 0) score.emplace_back(d2(i), i);
+  const std::size_t keep = std::min(kinks, score.size());
+  std::nth_element(score.begin(), score.begin() + static_cast<std::ptrdiff_t>(keep), score.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t k = 0; k < keep; ++k) {
+    if (score[k].first <= 0) continue;
+    for (std::size_t j = (score[k].second >= 2 ? score[k].second - 2 : 0); j <= std::min(n - 1, score[k].second + 2); ++j)
+      idx.push_back(j);
+  }
+  std::sort(idx.begin(), idx.end());
+  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+  return idx;
+}
+
+}  // namespace
+
+TEST_CASE("fit points and full-sample sums are their one-sample-at-a-time definitions, bit for bit") {
+  // Curves with kinks, jumps, plateaus and second rises, at lengths that leave partial blocks, with noise that
+  // puts candidates at any position within a block of 8, under each way a log stores its values.
+  std::vector<std::pair<std::string, schedule_model>> shapes;
+  shapes.emplace_back("cosine", cosine(3e-4, 3e-5, 500, 20000));
+  shapes.emplace_back("cosine to zero", cosine(1e-3, 0, 37, 9001));
+  shapes.emplace_back("step", step_schedule{0.1, {}, 777, 0.1});
+  shapes.emplace_back("restarts", cosine_restarts_schedule{1e-3, 1e-5, {100, warmup_kind::linear, 0}, 1500, 2});
+  shapes.emplace_back("cyclic", cyclic_schedule{1e-4, 1e-3, 900, 1300, cyclic_mode::triangular, 1});
+  wsd_schedule wsd;
+  wsd.peak_lr = 2e-3, wsd.min_lr = 2e-5, wsd.warmup_steps = 300, wsd.stable_steps = 6000, wsd.decay_steps = 3000;
+  shapes.emplace_back("wsd", wsd);
+  std::uint64_t state = 12345;
+  auto uniform = [&state] {  // xorshift: the same noise on every platform
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return static_cast<double>(state >> 11) * 0x1p-53;
+  };
+  int curves = 0;
+  for (const auto& [name, model] : shapes)
+    for (std::int64_t last : {9, 63, 4097, 20011})
+      for (int variant = 0; variant < 7; ++variant) {
+        // 0 doubles, 1 float32, 2 irregular steps with noise, 3 every third step, 4 "%.4g", 5 "%.7f",
+        // 6 NaN and infinities among the values (the passes must fall back, not skip them)
+        auto log = make_log(model, {1, last, variant == 3 ? 3 : 1, variant == 2, variant == 1, 0});
+        char text[64];
+        for (std::size_t i = 0; i < log.lr.size(); ++i) {
+          double& v = log.lr[i];
+          if (variant == 2) v *= 1 + 1e-3 * (uniform() - 0.5);  // noise: flags flip anywhere in a block
+          if (variant == 4 || variant == 5) {
+            std::snprintf(text, sizeof text, variant == 4 ? "%.4g" : "%.7f", v);
+            v = std::strtod(text, nullptr);
+          }
+          if (variant == 6 && i % 997 == 500) v = i % 2 ? std::numeric_limits<double>::infinity() : std::nan("");
+        }
+        if (log.lr.size() < 2) continue;
+        INFO(name, ", ", log.lr.size(), " samples, variant ", variant);
+        ++curves;
+        double peak = 0;
+        for (double v : log.lr)
+          if (std::isfinite(v)) peak = std::max(peak, v);
+        const auto prec = detail::detect_precision(log.lr, 1e-9);
+        const auto d = detail::weigh(log.steps, log.lr, prec, peak, log.lr.size());
+        for (std::size_t target : {std::size_t{48}, std::size_t{480}})
+          CHECK(detail::pick_fit_points(d.y, target) == fit_points_by_definition(d.y, target));
+        // Weights and rounding intervals computed per block against d.weight(i) and d.half(i) per sample.
+        const schedule_model near = model;
+        const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
+        detail::check_job job{&near, 1.0, 4, {}};
+        detail::check_all(std::span<detail::check_job>(&job, 1), d, denom_floor);
+        double chi2 = 0, max_relative = 0, sum_squared_relative = 0;
+        for (std::size_t i = 0; i < d.size(); ++i) {
+          const double e = std::visit([&](const auto& m) { return detail::lr_full_pass(m, d.step(i) - 1.0); }, near) - d.y[i];
+          const double beyond = std::max(0.0, std::abs(e) - d.half(i));
+          chi2 += d.weight(i) * beyond * beyond;
+          const double rel = std::abs(e) * (1.0 / std::max(d.y[i], denom_floor));
+          max_relative = std::max(max_relative, rel);
+          sum_squared_relative += rel * rel;
+        }
+        auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };  // NaN in, NaN out
+        CHECK(same(job.r.chi2, chi2));
+        CHECK(same(job.r.max_relative, max_relative));
+        CHECK(same(job.r.sum_squared_relative, sum_squared_relative));
+      }
+  CHECK(curves >= 160);
 }

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -233,11 +234,11 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
     // Without the peak the scale comes first (a pass of its own); the closed form's value at each sample's
     // step is kept from it, so the second pass takes lr(step), and lr(step -+ 1) where the neighbouring sample
     // is one step away, from there: the same values, without evaluating the closed form again.
-    std::vector<double> at_step;
+    std::unique_ptr<double[]> at_step;  // not zero-filled: only the finite samples' entries are written and read
     if (!cs.peak_known) {
       std::array<double, 3> num{}, den{};
       detail::lr_at_offsets<Model> model(form);
-      at_step.resize(lr.size());
+      at_step.reset(new double[lr.size()]);
       for (std::size_t i = 0; i < lr.size(); ++i) {
         if (!std::isfinite(lr[i])) continue;
         const auto& m = model.at(steps[i]);
@@ -251,14 +252,14 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
     std::array<double, 3> kept{};
     for (std::size_t i = 0; i < lr.size(); ++i) {
       if (!std::isfinite(lr[i])) continue;
-      if (!at_step.empty()) {
+      if (at_step) {
         const std::int64_t s = steps[i];
         const bool before = i > 0 && std::isfinite(lr[i - 1]) && steps[i - 1] == s - 1;
         const bool after = i + 1 < lr.size() && std::isfinite(lr[i + 1]) && steps[i + 1] == s + 1;
         kept = {at_step[i], before ? at_step[i - 1] : detail::lr_full_pass(form, static_cast<double>(s - 1)),
                 after ? at_step[i + 1] : detail::lr_full_pass(form, static_cast<double>(s + 1))};
       }
-      const auto& at = at_step.empty() ? model.at(steps[i]) : kept;
+      const auto& at = at_step ? kept : model.at(steps[i]);
       for (std::size_t k = 0; k < 3; ++k) {
         const double m = scale[k] * at[k];
         const double e = std::abs(m - lr[i]) / std::max(lr[i], floor);

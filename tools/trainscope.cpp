@@ -348,11 +348,19 @@ void exit_cleanly_if_truncated(const std::string& path) {
 }
 
 // read_log streams JSON Lines files in bounded blocks; the CLI also leaves unread the numeric fields
-// without a role (run::extra), which enter no output.
+// without a role (run::extra), which enter no output. `analyze` and `check` keep only summaries of the
+// epoch and wall-time columns (what their output reads of them); a log that resumes cannot be summarized,
+// so it is read again with the columns. `report` draws epoch boundaries, so it keeps the columns.
 result<run> read_input_log(cli_options o) {
   o.read.skip_columns |= io::columns::extra;
   o.read.map_input = true;
   exit_cleanly_if_truncated(o.input);
+  if (o.command != "report" && o.input != "-") {
+    io::read_options summarized = o.read;
+    summarized.build.summarize_epoch = summarized.build.summarize_wall_time = true;
+    auto r = io::read_log(o.input, o.format, summarized);
+    if (!r || (r->epoch_summary.exact() && r->wall_time_summary.exact())) return r;
+  }
   return io::read_log(o.input, o.format, o.read);
 }
 

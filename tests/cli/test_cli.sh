@@ -53,6 +53,28 @@ PY
 fi
 expect 0 "stdin" -- sh -c "\"$bin\" analyze - --json < \"$sample\""
 stdout_is_json "stdin"
+# A file is read with summaries of its epoch and wall-time columns, standard input with the columns: the same
+# JSON but for the path. A log that resumes cannot be summarized, so the file is read again with the columns.
+same_json_as_stdin() {
+  "$bin" analyze "$1" --json >"$tmp/from_file" 2>/dev/null && "$bin" analyze - --json <"$1" >"$tmp/from_stdin" 2>/dev/null &&
+  python3 - "$tmp/from_file" "$tmp/from_stdin" "$2" <<'PY' && ok || fail "$2: analyze of the file and of stdin differ"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+a.pop("source"), b.pop("source")
+assert a == b, sys.argv[3]
+assert a["run"]["epochs"] is not None and a["run"]["wall_time_s"] is not None, sys.argv[3]
+PY
+}
+same_json_as_stdin "$sample" "summaries of the sample log"
+python3 - "$tmp/resumed.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for step in list(range(1, 301)) + list(range(201, 401)):  # resumed from the checkpoint at step 200
+        f.write(json.dumps({"step": step, "loss": 3 - step / 1000, "lr": 1e-3, "epoch": step / 150, "time": 100 + step}) + "\n")
+        if step % 50 == 0:
+            f.write(json.dumps({"step": step, "val_loss": 3.1 - step / 2000, "epoch": step / 150}) + "\n")
+PY
+same_json_as_stdin "$tmp/resumed.jsonl" "a resumed log"
 expect 0 "report" -- sh -c "cd \"$src\" && \"$bin\" report examples/data/training_log.jsonl -o \"$tmp/rep\""
 for f in report.md train_val_loss.svg perplexity_gap.svg lr_schedule.svg; do
   [ -s "$tmp/rep/$f" ] && ok || fail "report did not write $f"

@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "trainscope/core.hpp"
@@ -155,4 +158,140 @@ TEST_CASE("run_builder: a record of plain roles (record_values) builds what the 
   CHECK(a.diagnostics.non_finite_values == b.diagnostics.non_finite_values);
   CHECK(a.diagnostics.restarts == b.diagnostics.restarts);
   CHECK(a.diagnostics.dropped_records_before_restart == b.diagnostics.dropped_records_before_restart);
+}
+
+namespace {
+
+bool same_value(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+// A log of train records with an eval record every `eval_every`, epochs from `epoch_of` (some absent, NaN or
+// infinite), wall times from 1e9 on; read into a run once with the series, once with the summaries.
+template <class EpochOf>
+std::pair<run, run> built_both_ways(std::int64_t steps, std::int64_t eval_every, EpochOf epoch_of) {
+  build_options summarized;
+  summarized.summarize_epoch = summarized.summarize_wall_time = true;
+  run_builder full({"x", "jsonl"}), summary({"x", "jsonl"}, summarized);
+  for (std::int64_t s = 1; s <= steps; ++s) {
+    record_values v;
+    v.kind = record_kind::train;
+    v.present |= record_values::step_bit, v.step = s;
+    v.set(record_values::loss, 3.0);
+    if (const std::optional<double> e = epoch_of(s)) v.set(record_values::epoch, *e);
+    if (s % 7 != 3) v.set(record_values::wall_time_s, 1e9 + 1.25 * static_cast<double>(s));
+    full.add(v), summary.add(v);
+    if (s % eval_every == 0) {  // shares the train record's epoch and time: not a second sample
+      record_values e = v;
+      e.kind = record_kind::eval;
+      e.set(record_values::val_loss, 3.1);
+      e.set(record_values::wall_time_s, 2e9);
+      full.add(e), summary.add(e);
+    }
+  }
+  return {std::move(full).finish(), std::move(summary).finish()};
+}
+
+void check_summaries_hold_the_series(const run& full, const run& summarized) {
+  REQUIRE(summarized.epoch.empty());
+  REQUIRE(summarized.wall_time_s.empty());
+  CHECK(summarized.epoch_summary.exact());
+  CHECK(summarized.wall_time_summary.exact());
+  CHECK(full.diagnostics.non_finite_values == summarized.diagnostics.non_finite_values);
+  CHECK(full.diagnostics.repeated_steps == summarized.diagnostics.repeated_steps);
+  // The ends of both columns.
+  for (auto [s, c] : {std::pair{&full.epoch, static_cast<const column_summary*>(&summarized.epoch_summary)},
+                      std::pair{&full.wall_time_s, &summarized.wall_time_summary}}) {
+    CAPTURE(s->name);
+    REQUIRE(c->count == s->size());
+    if (s->empty()) continue;
+    CHECK(c->first_step == s->steps.front());
+    CHECK(c->last_step == s->steps.back());
+    CHECK(same_value(c->first, s->values.front()));
+    CHECK(same_value(c->last, s->values.back()));
+  }
+  // The epoch's largest finite value, whether all are whole, and its whole part at or before every step.
+  const auto& e = summarized.epoch_summary;
+  double largest = 0;
+  bool whole = true;
+  for (double v : full.epoch.values)
+    if (std::isfinite(v)) largest = std::max(largest, v), whole = whole && v == std::floor(v);
+  CHECK(e.largest_finite == largest);
+  CHECK(e.all_whole == whole);
+  std::size_t mismatches = 0;
+  for (std::int64_t s = -1; s <= (full.epoch.empty() ? 0 : full.epoch.steps.back()) + 1; ++s) {
+    const auto by_series = full.epoch.at_or_before(s);
+    const auto by_summary = e.whole_at_or_before(s);
+    mismatches += by_series.has_value() != by_summary.has_value() ||
+                  (by_series && !same_value(std::floor(*by_series), *by_summary));
+  }
+  CHECK(mismatches == 0);
+}
+
+}  // namespace
+
+TEST_CASE("column summaries: what the epoch and wall-time series would give, without a sample per step") {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  SUBCASE("fractional epochs, some steps without one") {
+    auto [full, summarized] = built_both_ways(2000, 50, [](std::int64_t s) -> std::optional<double> {
+      if (s % 11 == 5) return std::nullopt;
+      return static_cast<double>(s) / 317.0;
+    });
+    CHECK(summarized.epoch_summary.changes.size() == 7);  // epochs 0..6
+    CHECK_FALSE(summarized.epoch_summary.all_whole);
+    check_summaries_hold_the_series(full, summarized);
+  }
+  SUBCASE("whole epochs: one per 100 steps, the count is largest + 1") {
+    auto [full, summarized] = built_both_ways(1000, 100, [](std::int64_t s) -> std::optional<double> {
+      return static_cast<double>((s - 1) / 100);
+    });
+    CHECK(summarized.epoch_summary.all_whole);
+    CHECK(summarized.epoch_summary.largest_finite == 9);
+    check_summaries_hold_the_series(full, summarized);
+  }
+  SUBCASE("NaN, infinities, negative and huge epochs: each whole part change is kept") {
+    auto [full, summarized] = built_both_ways(600, 37, [&](std::int64_t s) -> std::optional<double> {
+      if (s % 97 == 0) return nan;
+      if (s % 89 == 0) return s % 2 ? inf : -inf;
+      if (s < 50) return -2.5 + 0.01 * static_cast<double>(s);
+      if (s > 550) return 0x1p53 + static_cast<double>(2 * s);  // beyond 2^53: w + 1 is not exact
+      return 0.5 + 0.003 * static_cast<double>(s);
+    });
+    CHECK(full.diagnostics.non_finite_values > 0);
+    check_summaries_hold_the_series(full, summarized);
+  }
+  SUBCASE("a resume cannot be summarized: the summary says so, and the series counts what it replaced") {
+    build_options summarized_options;
+    summarized_options.summarize_epoch = summarized_options.summarize_wall_time = true;
+    run_builder full({"x", "jsonl"}), summary({"x", "jsonl"}, summarized_options);
+    for (std::int64_t s : {1, 2, 3, 4, 5, 3, 4, 5, 6}) {
+      record_values v;
+      v.kind = record_kind::train;
+      v.present |= record_values::step_bit, v.step = s;
+      v.set(record_values::loss, 2.0);
+      v.set(record_values::epoch, 0.1 * static_cast<double>(s));
+      v.set(record_values::wall_time_s, static_cast<double>(s));
+      full.add(v), summary.add(v);
+    }
+    const run a = std::move(full).finish(), b = std::move(summary).finish();
+    CHECK(a.diagnostics.repeated_steps > 0);
+    CHECK_FALSE(b.epoch_summary.exact());
+    CHECK_FALSE(b.wall_time_summary.exact());
+    CHECK(b.epoch_summary.rewinds == 3);  // steps 3, 4 and 5 again, none after the last applied step (5)
+  }
+  SUBCASE("a restart starts the summaries again, as it starts the series again") {
+    build_options summarized_options;
+    summarized_options.summarize_epoch = summarized_options.summarize_wall_time = true;
+    run_builder full({"x", "jsonl"}), summary({"x", "jsonl"}, summarized_options);
+    for (std::int64_t s : {1, 2, 3, 4, 1, 2}) {
+      record_values v;
+      v.kind = record_kind::train;
+      v.present |= record_values::step_bit, v.step = s;
+      v.set(record_values::loss, 2.0);
+      v.set(record_values::epoch, static_cast<double>(s));
+      v.set(record_values::wall_time_s, 10.0 * static_cast<double>(s));
+      full.add(v), summary.add(v);
+    }
+    const run a = std::move(full).finish(), b = std::move(summary).finish();
+    CHECK(a.diagnostics.restarts == 1);
+    check_summaries_hold_the_series(a, b);
+  }
 }

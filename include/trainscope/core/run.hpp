@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "trainscope/core/column_summary.hpp"
 #include "trainscope/core/series.hpp"
 
 namespace trainscope::inline v1 {
@@ -73,6 +74,10 @@ struct run {
   std::vector<series> lr_groups;                          ///< every parameter group when there are several
   series epoch{"epoch"};                                  ///< epoch at any record that carries one
   series wall_time_s{"wall_time_s"};                      ///< wall-clock seconds (absolute or elapsed, as logged)
+  /// Instead of `epoch` / `wall_time_s` (left empty), when read with build_options::summarize_epoch /
+  /// summarize_wall_time: what the run's overview reads of them.
+  epoch_column_summary epoch_summary;
+  column_summary wall_time_summary;
   series grad_norm{"grad_norm"};
   std::vector<series> extra;                              ///< other numeric per-step metrics
 

@@ -22,6 +22,11 @@ enum class restart_policy {
 /** Options shared by every reader's run collection. */
 struct build_options {
   restart_policy on_restart = restart_policy::last_run;
+  /// Keep `run::epoch_summary` / `run::wall_time_summary` instead of the epoch / wall-time series: what the
+  /// overview of `report::analyze` reads, without 16 bytes per step. A log that resumes (a step at or before
+  /// an earlier one) cannot be summarized (the summary's `exact()` is false): read it again without.
+  bool summarize_epoch = false;
+  bool summarize_wall_time = false;
 };
 
 /**
@@ -164,9 +169,18 @@ class run_builder {
       if (v.has(role) && shared_sample_of_train_record(v.kind, s, step)) return;
       put(s, role);
     };
+    // A summary takes the samples the series would (the same shared-sample rule), counting non-finite values alike.
+    auto summarize = [&](auto& c, unsigned role) {
+      if (!v.has(role) || (v.kind == record_kind::eval && !c.empty() && c.last_step == step)) return;
+      const double x = v.values[role];
+      if (!std::isfinite(x)) ++d.non_finite_values;
+      c.put(step, x);
+    };
     put_shared(run_.lr, record_values::lr);
-    put_shared(run_.epoch, record_values::epoch);
-    put_shared(run_.wall_time_s, record_values::wall_time_s);
+    if (options_.summarize_epoch) summarize(run_.epoch_summary, record_values::epoch);
+    else put_shared(run_.epoch, record_values::epoch);
+    if (options_.summarize_wall_time) summarize(run_.wall_time_summary, record_values::wall_time_s);
+    else put_shared(run_.wall_time_s, record_values::wall_time_s);
     put_shared(run_.grad_norm, record_values::grad_norm);
     return step;
   }

@@ -238,11 +238,19 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
   }
   // A clock that starts near zero is elapsed time since the start (the first step's own time counts);
   // an epoch timestamp only gives the span between the first and last record.
-  if (r.wall_time_s.size() >= 2) {
-    const double first = r.wall_time_s.values.front(), last = r.wall_time_s.values.back();
+  // The same facts from a column's summary when the run was read with one (build_options::summarize_*).
+  const column_summary* wall_summary = r.wall_time_summary.exact() ? &r.wall_time_summary : nullptr;
+  const epoch_column_summary* epoch_summary = r.epoch_summary.exact() && !r.epoch_summary.empty() ? &r.epoch_summary : nullptr;
+  auto wall_span = [](double first, double last) {
     const bool elapsed_clock = first >= 0 && first < 1e6 && first < 0.5 * last;
-    a.wall_time_s = elapsed_clock ? last : last - first;
-  }
+    return elapsed_clock ? last : last - first;
+  };
+  if (r.wall_time_s.size() >= 2) a.wall_time_s = wall_span(r.wall_time_s.values.front(), r.wall_time_s.values.back());
+  else if (wall_summary && wall_summary->count >= 2) a.wall_time_s = wall_span(wall_summary->first, wall_summary->last);
+  auto count_epochs = [&](bool integral, double max_epoch) {
+    if (integral) a.epochs = static_cast<std::int64_t>(max_epoch) + 1;
+    else a.epochs = static_cast<std::int64_t>(std::ceil(max_epoch));
+  };
   if (!r.epoch.empty()) {
     a.last_epoch = r.epoch.values.back();
     bool integral = true;
@@ -252,8 +260,10 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
       integral = integral && e == std::floor(e);
       max_epoch = std::max(max_epoch, e);
     }
-    if (integral) a.epochs = static_cast<std::int64_t>(max_epoch) + 1;
-    else a.epochs = static_cast<std::int64_t>(std::ceil(max_epoch));
+    count_epochs(integral, max_epoch);
+  } else if (epoch_summary) {
+    a.last_epoch = epoch_summary->last;
+    count_epochs(epoch_summary->all_whole, epoch_summary->largest_finite);
   }
 
   auto [ppl, why] = detail::detect_per_token_loss(r);
@@ -288,6 +298,8 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     row.val_loss = detail::finite_or_empty(r.val_loss.values[i]);
     if (auto e = r.epoch.at(row.step)) row.epoch = static_cast<std::int64_t>(std::floor(*e));
     else if (auto eb = r.epoch.at_or_before(row.step)) row.epoch = static_cast<std::int64_t>(std::floor(*eb));
+    else if (epoch_summary)
+      if (auto whole = epoch_summary->whole_at_or_before(row.step)) row.epoch = static_cast<std::int64_t>(*whole);
     std::optional<double> t = r.checkpoint_train_loss.at(row.step);
     if (!t) t = r.train_loss.at_or_before(row.step);
     if (t) row.train_loss = detail::finite_or_empty(*t);

@@ -1,5 +1,6 @@
 #pragma once
 /** Umbrella for the run model: series, run, metric keys, result. */
+#include "trainscope/core/column_summary.hpp"
 #include "trainscope/core/metric_keys.hpp"
 #include "trainscope/core/record.hpp"
 #include "trainscope/core/run.hpp"

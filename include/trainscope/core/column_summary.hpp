@@ -7,6 +7,8 @@
 #include <optional>
 #include <vector>
 
+#include "trainscope/core/series.hpp"
+
 namespace trainscope::inline v1 {
 
 /**
@@ -85,5 +87,22 @@ struct epoch_column_summary : column_summary {
     return std::prev(after)->whole;
   }
 };
+
+/// The ends of a whole series (what a summary read alongside it would hold).
+inline column_summary summarize_column(const series& s) noexcept {
+  column_summary c;
+  if (s.empty()) return c;
+  c.count = s.size();
+  c.first_step = s.steps.front(), c.last_step = s.steps.back();
+  c.first = s.values.front(), c.last = s.values.back();
+  return c;
+}
+
+/// The epoch summary of a whole series (its steps increase, so every sample applies).
+inline epoch_column_summary summarize_epochs(const series& s) {
+  epoch_column_summary c;
+  for (std::size_t i = 0; i < s.size(); ++i) c.put(s.steps[i], s.values[i]);
+  return c;
+}
 
 }  // namespace trainscope::inline v1

@@ -236,34 +236,25 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     a.train_first_step = train.steps.front();
     a.train_last_step = train.steps.back();
   }
+  // The epoch and wall-time columns are read through their summaries (core/column_summary.hpp): the run's own
+  // when it was read with them (not when a resume made them inexact), else made from the series.
+  const column_summary wall = r.wall_time_s.empty() && r.wall_time_summary.exact() ? r.wall_time_summary
+                                                                                    : summarize_column(r.wall_time_s);
+  epoch_column_summary epochs_of_series;
+  const epoch_column_summary* epochs = &epochs_of_series;
+  if (!r.epoch.empty()) epochs_of_series = summarize_epochs(r.epoch);
+  else if (r.epoch_summary.exact()) epochs = &r.epoch_summary;
   // A clock that starts near zero is elapsed time since the start (the first step's own time counts);
   // an epoch timestamp only gives the span between the first and last record.
-  // The same facts from a column's summary when the run was read with one (build_options::summarize_*).
-  const column_summary* wall_summary = r.wall_time_summary.exact() ? &r.wall_time_summary : nullptr;
-  const epoch_column_summary* epoch_summary = r.epoch_summary.exact() && !r.epoch_summary.empty() ? &r.epoch_summary : nullptr;
-  auto wall_span = [](double first, double last) {
-    const bool elapsed_clock = first >= 0 && first < 1e6 && first < 0.5 * last;
-    return elapsed_clock ? last : last - first;
-  };
-  if (r.wall_time_s.size() >= 2) a.wall_time_s = wall_span(r.wall_time_s.values.front(), r.wall_time_s.values.back());
-  else if (wall_summary && wall_summary->count >= 2) a.wall_time_s = wall_span(wall_summary->first, wall_summary->last);
-  auto count_epochs = [&](bool integral, double max_epoch) {
-    if (integral) a.epochs = static_cast<std::int64_t>(max_epoch) + 1;
+  if (wall.count >= 2) {
+    const bool elapsed_clock = wall.first >= 0 && wall.first < 1e6 && wall.first < 0.5 * wall.last;
+    a.wall_time_s = elapsed_clock ? wall.last : wall.last - wall.first;
+  }
+  if (!epochs->empty()) {
+    a.last_epoch = epochs->last;
+    const double max_epoch = epochs->largest_finite;
+    if (epochs->all_whole) a.epochs = static_cast<std::int64_t>(max_epoch) + 1;
     else a.epochs = static_cast<std::int64_t>(std::ceil(max_epoch));
-  };
-  if (!r.epoch.empty()) {
-    a.last_epoch = r.epoch.values.back();
-    bool integral = true;
-    double max_epoch = 0;
-    for (double e : r.epoch.values) {
-      if (!std::isfinite(e)) continue;
-      integral = integral && e == std::floor(e);
-      max_epoch = std::max(max_epoch, e);
-    }
-    count_epochs(integral, max_epoch);
-  } else if (epoch_summary) {
-    a.last_epoch = epoch_summary->last;
-    count_epochs(epoch_summary->all_whole, epoch_summary->largest_finite);
   }
 
   auto [ppl, why] = detail::detect_per_token_loss(r);
@@ -296,10 +287,7 @@ inline analysis analyze(const run& r, const analyze_options& opts = {}) {
     checkpoint_row row;
     row.step = r.val_loss.steps[i];
     row.val_loss = detail::finite_or_empty(r.val_loss.values[i]);
-    if (auto e = r.epoch.at(row.step)) row.epoch = static_cast<std::int64_t>(std::floor(*e));
-    else if (auto eb = r.epoch.at_or_before(row.step)) row.epoch = static_cast<std::int64_t>(std::floor(*eb));
-    else if (epoch_summary)
-      if (auto whole = epoch_summary->whole_at_or_before(row.step)) row.epoch = static_cast<std::int64_t>(*whole);
+    if (auto whole = epochs->whole_at_or_before(row.step)) row.epoch = static_cast<std::int64_t>(*whole);
     std::optional<double> t = r.checkpoint_train_loss.at(row.step);
     if (!t) t = r.train_loss.at_or_before(row.step);
     if (t) row.train_loss = detail::finite_or_empty(*t);

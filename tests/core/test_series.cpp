@@ -198,8 +198,10 @@ void check_summaries_hold_the_series(const run& full, const run& summarized) {
   CHECK(full.diagnostics.non_finite_values == summarized.diagnostics.non_finite_values);
   CHECK(full.diagnostics.repeated_steps == summarized.diagnostics.repeated_steps);
   // The ends of both columns.
-  for (auto [s, c] : {std::pair{&full.epoch, static_cast<const column_summary*>(&summarized.epoch_summary)},
-                      std::pair{&full.wall_time_s, &summarized.wall_time_summary}}) {
+  for (const auto& column : {std::pair{&full.epoch, static_cast<const column_summary*>(&summarized.epoch_summary)},
+                             std::pair{&full.wall_time_s, &summarized.wall_time_summary}}) {
+    const series* s = column.first;  // not a structured binding: clang 14 cannot capture one in CAPTURE's lambda
+    const column_summary* c = column.second;
     CAPTURE(s->name);
     REQUIRE(c->count == s->size());
     if (s->empty()) continue;

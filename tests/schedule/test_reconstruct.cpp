@@ -572,11 +572,13 @@ TEST_CASE("fit points and full-sample sums are their one-sample-at-a-time defini
     return static_cast<double>(state >> 11) * 0x1p-53;
   };
   int curves = 0;
-  for (const auto& [name, model] : shapes)
+  for (const auto& shape : shapes)
     for (std::int64_t last : {9, 63, 4097, 20011})
       for (int variant = 0; variant < 7; ++variant) {
         // 0 doubles, 1 float32, 2 irregular steps with noise, 3 every third step, 4 "%.4g", 5 "%.7f",
         // 6 NaN and infinities among the values (the passes must fall back, not skip them)
+        const std::string& name = shape.first;  // not a structured binding: clang 14 cannot capture one in INFO
+        const schedule_model& model = shape.second;
         auto log = make_log(model, {1, last, variant == 3 ? 3 : 1, variant == 2, variant == 1, 0});
         char text[64];
         for (std::size_t i = 0; i < log.lr.size(); ++i) {

@@ -145,6 +145,9 @@ class run_builder {
   static bool shared_sample_of_train_record(record_kind kind, const series& s, std::int64_t step) noexcept {
     return kind == record_kind::eval && !s.empty() && s.steps.back() == step;
   }
+  static bool shared_sample_of_train_record(record_kind kind, const column_summary& c, std::int64_t step) noexcept {
+    return kind == record_kind::eval && !c.empty() && c.last_step == step;
+  }
 
   // The step, restart and one-value roles of a train or eval record; returns its step.
   std::int64_t add_roles(const record_values& v) {
@@ -169,9 +172,9 @@ class run_builder {
       if (v.has(role) && shared_sample_of_train_record(v.kind, s, step)) return;
       put(s, role);
     };
-    // A summary takes the samples the series would (the same shared-sample rule), counting non-finite values alike.
+    // A summary takes the samples the series would, counting non-finite values alike.
     auto summarize = [&](auto& c, unsigned role) {
-      if (!v.has(role) || (v.kind == record_kind::eval && !c.empty() && c.last_step == step)) return;
+      if (!v.has(role) || shared_sample_of_train_record(v.kind, c, step)) return;
       const double x = v.values[role];
       if (!std::isfinite(x)) ++d.non_finite_values;
       c.put(step, x);

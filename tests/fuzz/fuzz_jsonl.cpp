@@ -1,7 +1,8 @@
 // libFuzzer harness for the JSONL reader: no input may crash, hang or read out of bounds, the
 // in-memory and streaming paths must agree on what they read, and the parallel reader must read
 // exactly what the streaming one reads (same blocks: same run, issues and lines, same error), and lines
-// read by their learned shape exactly what simdjson reads.
+// read by their learned shape exactly what simdjson reads; a read that summarizes the epoch and wall-time
+// columns must hold what the full read's series give.
 #include <cstdint>
 #include <cstdio>
 #include <string_view>
@@ -96,6 +97,44 @@ void check_shapes(std::string_view text, const io::read_options& opts, std::size
   if (!trainscope_test::outcome_difference(plain, shaped).empty()) __builtin_trap();
 }
 
+// A read that keeps epoch and wall-time summaries (what the CLI's analyze does) against the full read: the
+// same run otherwise, and the summaries the series would give; or, after a resume, summaries that say they
+// are not exact (and a full read that replaced samples).
+void check_summaries(std::string_view text, const io::read_options& opts) {
+  io::read_options summarized_options = opts;
+  summarized_options.build.summarize_epoch = summarized_options.build.summarize_wall_time = true;
+  const auto full = io::read_jsonl(io::detail::make_padded(text), "fuzz", opts);
+  const auto summarized = io::read_jsonl(io::detail::make_padded(text), "fuzz", summarized_options);
+  if (full.has_value() != summarized.has_value()) __builtin_trap();
+  if (!full) return;
+  const auto& a = full->diagnostics;
+  const auto& b = summarized->diagnostics;
+  if (a.records != b.records || a.skipped_records != b.skipped_records || a.skipped_values != b.skipped_values ||
+      a.non_finite_values != b.non_finite_values || a.restarts != b.restarts)
+    __builtin_trap();
+  if (!summarized->epoch.empty() || !summarized->wall_time_s.empty()) __builtin_trap();
+  const auto& epochs = summarized->epoch_summary;
+  const auto& wall = summarized->wall_time_summary;
+  if (!epochs.exact() || !wall.exact()) {
+    if (a.repeated_steps == 0) __builtin_trap();  // a rewound summary means the series replaced a sample
+    return;
+  }
+  auto same = [](double x, double y) { return x == y || (x != x && y != y); };
+  auto same_ends = [&](const column_summary& x, const column_summary& y) {
+    return x.count == y.count && (x.count == 0 || (x.first_step == y.first_step && x.last_step == y.last_step &&
+                                                   same(x.first, y.first) && same(x.last, y.last)));
+  };
+  const auto epochs_of_series = summarize_epochs(full->epoch);
+  if (!same_ends(summarize_column(full->wall_time_s), wall) || !same_ends(epochs_of_series, epochs)) __builtin_trap();
+  if (epochs.largest_finite != epochs_of_series.largest_finite || epochs.all_whole != epochs_of_series.all_whole ||
+      epochs.changes.size() != epochs_of_series.changes.size())
+    __builtin_trap();
+  for (std::size_t i = 0; i < epochs.changes.size(); ++i)
+    if (epochs.changes[i].step != epochs_of_series.changes[i].step ||
+        !same(epochs.changes[i].whole, epochs_of_series.changes[i].whole))
+      __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -120,5 +159,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_parallel(text, strict, block, threads);
   check_shapes(text, skip, block);
   check_shapes(text, strict, block);
+  check_summaries(text, skip);
   return 0;
 }

@@ -70,11 +70,11 @@ struct epoch_column_summary : column_summary {
         return true;
       }
     }
+    const double whole = std::floor(value);
     if (std::isfinite(value)) {
-      all_whole = all_whole && value == std::floor(value);
+      all_whole = all_whole && value == whole;
       largest_finite = std::max(largest_finite, value);
     }
-    const double whole = std::floor(value);
     if (changes.empty() || !(changes.back().whole == whole)) changes.push_back({step, whole});
     return true;
   }

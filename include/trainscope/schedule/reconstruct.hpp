@@ -752,13 +752,8 @@ inline void check_all(std::span<check_job> jobs, const lr_samples& d, double den
   const double n = static_cast<double>(d.size());
   constexpr std::size_t block = 1024;
   // Each sample's weight, rounding interval and reciprocal relative-error denominator, once per block for every
-  // job (a division per sample whatever the number of jobs). A long log's weights and intervals are computed
-  // (`d.w`, `d.h` empty), by the same expressions as d.weight(i) and d.half(i), in loops without a branch per
-  // sample; with doubles or a fixed number of decimals the interval is one constant.
+  // job (a division per sample whatever the number of jobs).
   std::vector<double> weight(std::min(block, d.size())), half(weight.size()), inv_denom(weight.size());
-  const bool computed = d.w.empty() && d.h.empty();
-  const bool constant_half = !d.precision.float32 && d.precision.digits <= 0;
-  const double relative = d.precision.relative, abs_floor = d.abs_floor, half_quantum = 0.5 * d.precision.absolute;
   double* const wt = weight.data();
   double* const hf = half.data();
   double* const inv = inv_denom.data();
@@ -768,17 +763,7 @@ inline void check_all(std::span<check_job> jobs, const lr_samples& d, double den
     const std::size_t i1 = std::min(d.size(), i0 + block), m = i1 - i0;
     const double* const yb = y + i0;
     const std::int64_t* const sb = st + i0;
-    if (computed) {
-      for (std::size_t k = 0; k < m; ++k) {
-        const double sigma = std::max(relative * yb[k], abs_floor);
-        wt[k] = 1.0 / (sigma * sigma);
-      }
-      if (constant_half) std::fill(hf, hf + m, half_quantum);
-      else
-        for (std::size_t k = 0; k < m; ++k) hf[k] = d.rounding(yb[k]);
-    } else {
-      for (std::size_t k = 0; k < m; ++k) wt[k] = d.weight(i0 + k), hf[k] = d.half(i0 + k);
-    }
+    d.weights_and_halves(i0, m, wt, hf);
     for (std::size_t k = 0; k < m; ++k) inv[k] = 1.0 / std::max(yb[k], denom_floor);
     bool running = false;
     for (check_job& job : jobs) {

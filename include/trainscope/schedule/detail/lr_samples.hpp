@@ -131,12 +131,27 @@ struct lr_samples {
     if (precision.digits > 0 && v > 0) return std::pow(10.0, std::floor(std::log10(v)) - precision.digits + 1);
     return 0.5 * precision.absolute;
   }
-  double weight(std::size_t i) const noexcept {
-    if (!w.empty()) return w[i];
-    const double sigma = std::max(precision.relative * y[i], abs_floor);
+  /// Weight 1 / sigma^2 of a value whose weight is computed, not stored.
+  double computed_weight(double v) const noexcept {
+    const double sigma = std::max(precision.relative * v, abs_floor);
     return 1.0 / (sigma * sigma);
   }
+  double weight(std::size_t i) const noexcept { return w.empty() ? computed_weight(y[i]) : w[i]; }
   double half(std::size_t i) const noexcept { return h.empty() ? rounding(y[i]) : h[i]; }
+  /// weight(i) and half(i) for the m samples from i0 on. When they are computed (long logs), plain loops
+  /// without a branch per sample on how they are stored; with doubles or a fixed number of decimals the
+  /// interval is one constant.
+  void weights_and_halves(std::size_t i0, std::size_t m, double* weights, double* halves) const noexcept {
+    if (!w.empty() || !h.empty()) {
+      for (std::size_t k = 0; k < m; ++k) weights[k] = weight(i0 + k), halves[k] = half(i0 + k);
+      return;
+    }
+    const double* const v = y.data() + i0;
+    for (std::size_t k = 0; k < m; ++k) weights[k] = computed_weight(v[k]);
+    if (!precision.float32 && precision.digits <= 0) std::fill(halves, halves + m, 0.5 * precision.absolute);
+    else
+      for (std::size_t k = 0; k < m; ++k) halves[k] = rounding(v[k]);
+  }
   void push(std::int64_t step_, double value, double weight_, double half_) {
     st_own.push_back(step_), y_own.push_back(value), w.push_back(weight_), h.push_back(half_);
     st = st_own, y = y_own;

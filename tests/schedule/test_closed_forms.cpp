@@ -249,3 +249,38 @@ TEST_CASE("lr_full_pass: every family's full-pass lr is its lr to a few units in
     CHECK(worst <= 1e-15 * peak);
   }
 }
+
+TEST_CASE("lr_full_pass_block: the block's values are lr_full_pass's, bit for bit") {
+  // Every convention of the cosine family (the one with a two-at-a-time path), with and without a warmup, and
+  // counters that start before 0, cross the warmup's end, the half-way point and the end, and run past it.
+  std::vector<warmup_cosine_schedule> forms;
+  for (double warmup : {0.0, 1.0, 7.0, 100.0})
+    for (double end_offset : {0.0, 1.0})
+      for (bool clamp : {false, true}) {
+        warmup_cosine_schedule s;
+        s.peak_lr = 6e-4, s.min_lr = clamp ? 6e-5 : 0.0, s.warmup = {warmup, warmup_kind::linear, 0};
+        s.total_steps = warmup + 1000, s.end_offset = end_offset, s.clamp_after_end = clamp;
+        forms.push_back(s);
+      }
+  warmup_cosine_schedule one_step;  // a decay shorter than max(1, T - W)
+  one_step.peak_lr = 1, one_step.total_steps = 0.5;
+  forms.push_back(one_step);
+  int blocks = 0, differing = 0;
+  for (const auto& s : forms)
+    for (double start : {-5.0, 0.0, 3.5, 480.0, 995.0, 1e6})
+      for (std::size_t m : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{1024}}) {
+        std::vector<double> t(m), block(m);
+        for (std::size_t k = 0; k < m; ++k) t[k] = start + 1.25 * static_cast<double>(k);
+        detail::lr_full_pass_block(s, t.data(), m, block.data());
+        for (std::size_t k = 0; k < m; ++k) differing += block[k] == detail::lr_full_pass(s, t[k]) ? 0 : 1;
+        ++blocks;
+      }
+  // ... and a family without one, through the same entry point
+  const warmup_linear_schedule lin{1e-3, 1e-5, {100, warmup_kind::linear, 0}, 3000};
+  std::vector<double> t(999), block(999);
+  for (std::size_t k = 0; k < t.size(); ++k) t[k] = 4.0 * static_cast<double>(k) - 50;
+  detail::lr_full_pass_block(lin, t.data(), t.size(), block.data());
+  for (std::size_t k = 0; k < t.size(); ++k) differing += block[k] == detail::lr_full_pass(lin, t[k]) ? 0 : 1;
+  CHECK(blocks == 17 * 6 * 5);
+  CHECK(differing == 0);
+}

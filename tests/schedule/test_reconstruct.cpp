@@ -474,6 +474,32 @@ TEST_CASE("pass 2 refines what the first pass left close: a convention 4 times b
   CHECK_FALSE(detail::worth_refining({10.0, inf}, 1));
 }
 
+TEST_CASE("a long log: a runner-up that cannot win by its parameter count is bounded, not checked on every sample") {
+  // 150,000 steps (over full_alternatives_below): wsd with no stable phase is this warmup_cosine with one
+  // parameter more, so the subset cannot separate them, but k ln n alone puts wsd more than 10 behind.
+  const auto log = make_log(cosine(3e-4, 3e-5, 500, 150000), {1, 150000, 1, false, false, 0});
+  const auto fit = reconstruct_schedule(log.steps, log.lr);
+  REQUIRE(fit.has_value());
+  INFO("note: ", fit->certainty_note);
+  CHECK(fit->family == "warmup_cosine");
+  CHECK(fit->alternatives.empty());  // nothing else was checked on every sample
+  const auto at = fit->certainty_note.find("(BIC at least ");
+  REQUIRE(at != std::string::npos);
+  const double bound = std::atof(fit->certainty_note.c_str() + at + 14);
+  CHECK(bound >= 10);
+  // Every family ranked on every sample: the same winner, and the runner-up's real gap is at least the bound.
+  reconstruct_options all;
+  all.full_alternatives_below = 1000000;
+  const auto ranked = reconstruct_schedule(log.steps, log.lr, all);
+  REQUIRE(ranked.has_value());
+  CHECK(ranked->family == fit->family);
+  CHECK(ranked->information_criterion == fit->information_criterion);
+  REQUIRE_FALSE(ranked->alternatives.empty());
+  CHECK(fit->certainty_note.find(", " + ranked->alternatives.front().first + " (BIC at least") != std::string::npos);
+  const double real_gap = ranked->alternatives.front().second - ranked->information_criterion;
+  CHECK(real_gap >= bound - 0.05);  // the note rounds to 3 digits
+}
+
 TEST_CASE("the full-sample check stops a family only once its BIC is past the limit, and sweeps several at once") {
   const auto truth = cosine(3e-4, 3e-5, 500, 20000);
   const auto log = make_log(truth, {1, 20000, 1, false, false, 0});

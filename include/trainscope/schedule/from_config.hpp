@@ -233,18 +233,30 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
   std::visit([&]<class Model>(const Model& form) {
     // Without the peak the scale comes first (a pass of its own); the closed form's value at each sample's
     // step is kept from it, so the second pass takes lr(step), and lr(step -+ 1) where the neighbouring sample
-    // is one step away, from there: the same values, without evaluating the closed form again.
-    std::unique_ptr<double[]> at_step;  // not zero-filled: only the finite samples' entries are written and read
+    // is one step away, from there: the same values, without evaluating the closed form again (evaluating it
+    // again, even two at a time, was slower at every size).
+    std::unique_ptr<double[]> at_step;  // the closed form at every sample's step (not zero-filled: all are written)
     if (!cs.peak_known) {
       std::array<double, 3> num{}, den{};
-      detail::lr_at_offsets<Model> model(form);
       at_step.reset(new double[lr.size()]);
-      for (std::size_t i = 0; i < lr.size(); ++i) {
-        if (!std::isfinite(lr[i])) continue;
-        const auto& m = model.at(steps[i]);
-        at_step[i] = m[0];
-        const double w = 1.0 / (std::max(lr[i], floor) * std::max(lr[i], floor));
-        for (std::size_t k = 0; k < 3; ++k) num[k] += w * m[k] * lr[i], den[k] += w * m[k] * m[k];
+      // In blocks: the closed form at each sample's step (lr_full_pass_block: the cosine family two at a time),
+      // then the sums, with lr(step -+ 1) from the neighbouring sample where it is one step away.
+      constexpr std::size_t block = 1024;
+      double counter[block];
+      for (std::size_t i0 = 0; i0 < lr.size(); i0 += block) {
+        const std::size_t m = std::min(block, lr.size() - i0);
+        for (std::size_t k = 0; k < m; ++k) counter[k] = static_cast<double>(steps[i0 + k]);
+        detail::lr_full_pass_block(form, counter, m, at_step.get() + i0);
+        for (std::size_t i = i0; i < i0 + m; ++i) {
+          if (!std::isfinite(lr[i])) continue;
+          const std::int64_t s = steps[i];
+          const bool before = i > 0 && steps[i - 1] == s - 1;
+          const bool after = i + 1 < i0 + m && steps[i + 1] == s + 1;
+          const std::array<double, 3> at{at_step[i], before ? at_step[i - 1] : detail::lr_full_pass(form, static_cast<double>(s - 1)),
+                                         after ? at_step[i + 1] : detail::lr_full_pass(form, static_cast<double>(s + 1))};
+          const double w = 1.0 / (std::max(lr[i], floor) * std::max(lr[i], floor));
+          for (std::size_t k = 0; k < 3; ++k) num[k] += w * at[k] * lr[i], den[k] += w * at[k] * at[k];
+        }
       }
       for (std::size_t k = 0; k < 3; ++k) scale[k] = den[k] > 0 ? num[k] / den[k] : 1;
     }
@@ -254,8 +266,8 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
       if (!std::isfinite(lr[i])) continue;
       if (at_step) {
         const std::int64_t s = steps[i];
-        const bool before = i > 0 && std::isfinite(lr[i - 1]) && steps[i - 1] == s - 1;
-        const bool after = i + 1 < lr.size() && std::isfinite(lr[i + 1]) && steps[i + 1] == s + 1;
+        const bool before = i > 0 && steps[i - 1] == s - 1;
+        const bool after = i + 1 < lr.size() && steps[i + 1] == s + 1;
         kept = {at_step[i], before ? at_step[i - 1] : detail::lr_full_pass(form, static_cast<double>(s - 1)),
                 after ? at_step[i + 1] : detail::lr_full_pass(form, static_cast<double>(s + 1))};
       }

@@ -292,43 +292,54 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
   // lr first halves, the jumps, the plateau at the peak, the lowest value after the peak, and a second rise.
   const double range = f.peak - f.floor;
   const double top_level = f.peak * (1 - 1e-4);
+  const double third = range / 3, rise_below = f.peak - third;  // a second rise: a third of the range from a low
   f.s_leave = f.s_peak;
   int plateau_state = 0;  // 0: before the lr first reaches top_level, 1: on the plateau, 2: after it
   double late_floor = f.peak;
   double low = f.peak;
   std::size_t i_low = f.i_peak;
   bool half_seen = false, rise_seen = false;
-  for (std::size_t i = f.i_peak; i < n; ++i) {
-    const double y = d.y[i];
-    if (!half_seen && y <= 0.5 * f.peak) f.s_half = d.step(i), half_seen = true;
-    late_floor = std::min(late_floor, y);
-    if (plateau_state == 0 && y >= top_level) plateau_state = 1;
-    if (plateau_state == 1) {
-      if (y >= top_level) f.s_leave = d.step(i), ++f.plateau_samples;
-      else plateau_state = 2;
-    }
-    if (!rise_seen) {
-      if (y < low) low = y, i_low = i;
-      if (low < f.peak - range / 3 && y > low + range / 3) {
-        rise_seen = true;
-        f.rises_again = true;
-        f.s_trough = d.step(i_low);
-        double hi = y;
-        std::size_t i_hi = i;
-        for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
-        f.s_second_peak = d.step(i_hi);
+  // The lowest value of each chunk of samples from the peak on, so that the first sample near the lowest value
+  // overall is looked for in one chunk, not by a second sweep.
+  constexpr std::size_t chunk = 4096;
+  std::vector<double> chunk_low;
+  chunk_low.reserve((n - f.i_peak) / chunk + 1);
+  for (std::size_t c0 = f.i_peak; c0 < n; c0 += chunk) {
+    double lowest_here = f.peak;
+    for (std::size_t i = c0; i < std::min(n, c0 + chunk); ++i) {
+      const double y = d.y[i];
+      if (!half_seen && y <= 0.5 * f.peak) f.s_half = d.step(i), half_seen = true;
+      lowest_here = std::min(lowest_here, y);
+      if (plateau_state == 0 && y >= top_level) plateau_state = 1;
+      if (plateau_state == 1) {
+        if (y >= top_level) f.s_leave = d.step(i), ++f.plateau_samples;
+        else plateau_state = 2;
       }
+      if (!rise_seen) {
+        if (y < low) low = y, i_low = i;
+        if (low < rise_below && y > low + third) {
+          rise_seen = true;
+          f.rises_again = true;
+          f.s_trough = d.step(i_low);
+          double hi = y;
+          std::size_t i_hi = i;
+          for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
+          f.s_second_peak = d.step(i_hi);
+        }
+      }
+      // a warmup's first steps are not restarts, so jumps are looked for from the peak on
+      if (i + 1 >= n || diff(i) < 0.0295 * std::min(y, d.y[i + 1])) continue;  // cheap pre-test
+      const double c = lr_change(i);
+      if (std::abs(c) < 0.03) continue;
+      const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
+      const double after = i + 2 < n ? std::abs(lr_change(i + 1)) : 0.0;
+      const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
+      const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
+      const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
+      if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
     }
-    // a warmup's first steps are not restarts, so jumps are looked for from the peak on
-    if (i + 1 >= n || diff(i) < 0.0295 * std::min(y, d.y[i + 1])) continue;  // cheap pre-test
-    const double c = lr_change(i);
-    if (std::abs(c) < 0.03) continue;
-    const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
-    const double after = i + 2 < n ? std::abs(lr_change(i + 1)) : 0.0;
-    const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
-    const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
-    const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
-    if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
+    chunk_low.push_back(lowest_here);
+    late_floor = std::min(late_floor, lowest_here);
   }
   for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.step(i + 1));
   for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.step(i + 1));
@@ -337,11 +348,14 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
     for (std::size_t i : f.down_jumps) acc += lr_change(i);
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
-  for (std::size_t i = f.i_peak; i < n; ++i)
-    if (d.y[i] <= late_floor + 1e-4 * (f.peak - late_floor)) {
-      f.s_floor = d.step(i);
-      break;
-    }
+  const double floor_level = late_floor + 1e-4 * (f.peak - late_floor);
+  const auto first_chunk = std::find_if(chunk_low.begin(), chunk_low.end(), [&](double v) { return v <= floor_level; });
+  if (first_chunk != chunk_low.end())
+    for (std::size_t i = f.i_peak + static_cast<std::size_t>(first_chunk - chunk_low.begin()) * chunk; i < n; ++i)
+      if (d.y[i] <= floor_level) {
+        f.s_floor = d.step(i);
+        break;
+      }
   return f;
 }
 

@@ -261,23 +261,48 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
       for (std::size_t k = 0; k < 3; ++k) scale[k] = den[k] > 0 ? num[k] / den[k] : 1;
     }
     detail::lr_at_offsets<Model> model(form);
-    std::array<double, 3> kept{};
-    for (std::size_t i = 0; i < lr.size(); ++i) {
-      if (!std::isfinite(lr[i])) continue;
-      if (at_step) {
-        const std::int64_t s = steps[i];
-        const bool before = i > 0 && steps[i - 1] == s - 1;
-        const bool after = i + 1 < lr.size() && steps[i + 1] == s + 1;
-        kept = {at_step[i], before ? at_step[i - 1] : detail::lr_full_pass(form, static_cast<double>(s - 1)),
+    // In blocks: the three values of each sample, then its three errors (each a division: two samples at a time
+    // when the compiler vectorises the loop), then the sums in sample order.
+    constexpr std::size_t block = 512;
+    std::vector<double> buffer(6 * block);
+    double* const at_offset[3] = {buffer.data(), buffer.data() + block, buffer.data() + 2 * block};
+    double* const error[3] = {buffer.data() + 3 * block, buffer.data() + 4 * block, buffer.data() + 5 * block};
+    for (std::size_t i0 = 0; i0 < lr.size(); i0 += block) {
+      const std::size_t m = std::min(block, lr.size() - i0);
+      const double* const y = lr.data() + i0;
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = i0 + k;
+        std::array<double, 3> at{};  // 0 for a sample left out (its errors are not summed)
+        if (!std::isfinite(y[k])) {
+        } else if (at_step) {
+          const std::int64_t s = steps[i];
+          const bool before = i > 0 && steps[i - 1] == s - 1;
+          const bool after = i + 1 < lr.size() && steps[i + 1] == s + 1;
+          at = {at_step[i], before ? at_step[i - 1] : detail::lr_full_pass(form, static_cast<double>(s - 1)),
                 after ? at_step[i + 1] : detail::lr_full_pass(form, static_cast<double>(s + 1))};
+        } else {
+          at = model.at(steps[i]);
+        }
+        for (std::size_t j = 0; j < 3; ++j) at_offset[j][k] = at[j];
       }
-      const auto& at = at_step ? kept : model.at(steps[i]);
-      for (std::size_t k = 0; k < 3; ++k) {
-        const double m = scale[k] * at[k];
-        const double e = std::abs(m - lr[i]) / std::max(lr[i], floor);
-        mx[k] = std::max(mx[k], e), s2[k] += e * e;
+      for (std::size_t j = 0; j < 3; ++j) {
+        const double* const a = at_offset[j];
+        double* const e = error[j];
+        const double sc = scale[j];
+        for (std::size_t k = 0; k < m; ++k) e[k] = std::abs(sc * a[k] - y[k]) / std::max(y[k], floor);
       }
-      ++n;
+      // the sums in locals: stores through mx and s2 could alias the buffers, so each sample would wait for them
+      double mx0 = mx[0], mx1 = mx[1], mx2 = mx[2], s20 = s2[0], s21 = s2[1], s22 = s2[2];
+      std::size_t counted = 0;
+      for (std::size_t k = 0; k < m; ++k) {
+        if (!std::isfinite(y[k])) continue;
+        const double e0 = error[0][k], e1 = error[1][k], e2 = error[2][k];
+        mx0 = std::max(mx0, e0), s20 += e0 * e0;
+        mx1 = std::max(mx1, e1), s21 += e1 * e1;
+        mx2 = std::max(mx2, e2), s22 += e2 * e2;
+        ++counted;
+      }
+      mx = {mx0, mx1, mx2}, s2 = {s20, s21, s22}, n += counted;
     }
   }, cs.model);
   for (std::size_t k = 0; k < 3; ++k)

@@ -892,7 +892,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   // Finalists after the second are refined only when not far behind it; the others stay as pass 1 left them.
   std::size_t nfinal = std::min(opt.finalists, per_family.size());
   while (nfinal > 2 && !not_far_behind(per_family[nfinal - 1].bic, per_family[1].bic)) --nfinal;
-  for (std::size_t fi = 0; fi < nfinal; ++fi) {
+  auto refine = [&](std::size_t fi) {
     candidate best;
     for (const auto& c0 : first) {
       if (c0.spec->family != per_family[fi].spec->family) continue;
@@ -925,18 +925,66 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
       if (c.bic < best.bic) best = std::move(c);
       per_family[fi] = std::move(best);
     }
+  };
+  const double n_full = static_cast<double>(full.size());
+  const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
+  const bool long_log = full.size() > opt.full_alternatives_below;
+  // Every BIC is at least k ln n (chi2 / s^2 + n ln s^2 >= 0). On a long log, the best finalist of pass 1 is
+  // refined and checked on every sample first; a finalist whose fewest parameters put it 10 or more above that
+  // BIC cannot win, and is behind by what the note calls far, so it is neither refined nor checked. This is the
+  // common case of a family that contains the winner (wsd with no stable phase is a warmup_cosine) behind an
+  // exact fit.
+  struct full_check {
+    const fit_spec* spec = nullptr;
+    std::vector<double> theta;
+    int conv = 0;
+    unsigned mask = 0;
+    double offset = 0;
+    residual_summary r;
+    bool of(const candidate& c) const {
+      return spec == c.spec && theta == c.theta && conv == c.conv && mask == c.mask && offset == c.offset;
+    }
+  };
+  std::optional<full_check> checked_first;
+  std::vector<std::pair<double, std::string_view>> left_out;  // fewest parameters times ln n, family
+  if (long_log && nfinal > 1) {
+    refine(0);
+    const candidate& c = per_family[0];
+    check_job job{&c.model, c.offset, c.k, {}};
+    check_all(std::span<check_job>(&job, 1), full, denom_floor);
+    checked_first = full_check{c.spec, c.theta, c.conv, c.mask, c.offset, job.r};
+    const double bic_first = bic(job.r.chi2, n_full, c.k);
+    std::vector<candidate> kept, dropped;
+    kept.push_back(std::move(per_family[0]));
+    for (std::size_t fi = 1; fi < nfinal; ++fi) {
+      double fewest = std::numeric_limits<double>::infinity();  // over the family's descriptions and level masks
+      for (const auto& c0 : first)
+        if (c0.spec->family == per_family[fi].spec->family)
+          for (unsigned mask : c0.spec->masks)
+            fewest = std::min(fewest, static_cast<double>(std::popcount(mask) + c0.spec->theta0.size()) + c0.spec->extra_params);
+      if (fewest * std::log(n_full) - bic_first >= 10) {
+        left_out.emplace_back(fewest * std::log(n_full), per_family[fi].spec->family);
+        dropped.push_back(std::move(per_family[fi]));
+      } else {
+        refine(fi);
+        kept.push_back(std::move(per_family[fi]));
+      }
+    }
+    // the finalists left out go behind the others, before the families that were not finalists
+    nfinal = kept.size();
+    for (std::size_t i = 0; i < kept.size(); ++i) per_family[i] = std::move(kept[i]);
+    for (std::size_t i = 0; i < dropped.size(); ++i) per_family[nfinal + i] = std::move(dropped[i]);
+  } else {
+    for (std::size_t fi = 0; fi < nfinal; ++fi) refine(fi);
   }
 
   // Pass 3: every sample, with the levels found on the subset; BIC decides. Long logs: only the best finalist
   // (by BIC on the subset) gets this pass, and the second when neither the subset nor the parameter count
   // separates them.
-  const double n_full = static_cast<double>(full.size());
-  const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
   std::sort(per_family.begin(), per_family.begin() + static_cast<std::ptrdiff_t>(nfinal),
             [](const candidate& a, const candidate& b) { return a.bic < b.bic; });
   // The runner-up of a long log gets the full pass only when the subset could not separate it from the best.
   std::size_t n_checked = per_family.size();
-  const bool long_log = full.size() > opt.full_alternatives_below;
   if (long_log) {
     n_checked = 1;
     if (nfinal > 1 && per_family[1].bic - per_family[0].bic < 10 * std::log(static_cast<double>(sub.size()))) n_checked = 2;
@@ -945,13 +993,11 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   // BIC on part of the samples already exceeds the second best so far is not checked further.
   std::vector<std::pair<double, std::size_t>> ranking;
   std::vector<residual_summary> checks(n_checked);
-  // The best on the subset is checked first, alone.
+  // The best on the subset is checked first, alone (unless it was, above).
   std::vector<check_job> jobs{{&per_family[0].model, per_family[0].offset, per_family[0].k, {}}};
-  check_all(jobs, full, denom_floor);
-  // Every BIC is at least k ln n (chi2 / s^2 + n ln s^2 >= 0). So on a long log, a runner-up whose parameter
-  // count alone puts it 10 or more above the best's full BIC cannot win, and is behind by what the note calls
-  // far: it is not checked on every sample, and the note gives that bound. This is the common case of a family
-  // that contains the winner (wsd with no stable phase is a warmup_cosine) behind an exact fit.
+  if (checked_first && checked_first->of(per_family[0])) jobs[0].r = checked_first->r;
+  else check_all(jobs, full, denom_floor);
+  // The same bound for the runner-up, once refined: it is not checked on every sample, and the note gives it.
   double runner_gap_at_least = 0;  // > 0: the runner-up was left out so, this far behind at least
   if (long_log && n_checked == 2) {
     const double gap = per_family[1].k * std::log(n_full) - bic(jobs[0].r.chi2, n_full, per_family[0].k);
@@ -980,8 +1026,25 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     c.bic = bic(c.chi2, n_full, c.k);
     ranking.emplace_back(c.bic, i);
   }
+  // With finalists left out by the bound, the candidate it was taken from must be ranked (it is the one they
+  // cannot beat), also when the subset put another first.
+  if (checked_first && !left_out.empty())
+    for (std::size_t i = n_checked; i < nfinal; ++i)
+      if (checked_first->of(per_family[i])) {
+        checks.resize(i + 1);
+        checks[i] = checked_first->r;
+        per_family[i].chi2 = checks[i].chi2;
+        per_family[i].bic = bic(per_family[i].chi2, n_full, per_family[i].k);
+        ranking.emplace_back(per_family[i].bic, i);
+      }
   std::sort(ranking.begin(), ranking.end());
   const candidate& win = per_family[ranking.front().second];
+  // The note's next family when none was checked: the closest finalist left out by the bound, if any.
+  std::string_view runner_family = runner_gap_at_least > 0 ? family_name(per_family[1].model) : std::string_view{};
+  if (ranking.size() == 1 && runner_gap_at_least == 0 && !left_out.empty()) {
+    const auto closest = std::min_element(left_out.begin(), left_out.end());
+    runner_gap_at_least = closest->first - win.bic, runner_family = closest->second;
+  }
 
   schedule_fit fit;
   fit.family = std::string(family_name(win.model));
@@ -1022,7 +1085,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     note = fit.family + " matches every logged lr " +
            (exact ? std::string("to the log's own precision") : "within " + format_number(100 * fit.max_relative_error, 2) + "%");
     if (runner_gap_at_least > 0)
-      note += ", far better than the next family, " + std::string(family_name(per_family[1].model)) + " (BIC at least " +
+      note += ", far better than the next family, " + std::string(runner_family) + " (BIC at least " +
               format_number(runner_gap_at_least, 3) + " higher, by its parameter count alone).";
     else if (fit.alternatives.empty()) note += ".";
     else {

@@ -934,25 +934,18 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   // BIC cannot win, and is behind by what the note calls far, so it is neither refined nor checked. This is the
   // common case of a family that contains the winner (wsd with no stable phase is a warmup_cosine) behind an
   // exact fit.
-  struct full_check {
-    const fit_spec* spec = nullptr;
-    std::vector<double> theta;
-    int conv = 0;
-    unsigned mask = 0;
-    double offset = 0;
-    residual_summary r;
-    bool of(const candidate& c) const {
-      return spec == c.spec && theta == c.theta && conv == c.conv && mask == c.mask && offset == c.offset;
-    }
+  std::optional<std::pair<candidate, residual_summary>> checked_first;  // that finalist and its check
+  auto is_checked_first = [&](const candidate& c) {
+    const candidate& f = checked_first->first;
+    return f.spec == c.spec && f.theta == c.theta && f.conv == c.conv && f.mask == c.mask && f.offset == c.offset;
   };
-  std::optional<full_check> checked_first;
   std::vector<std::pair<double, std::string_view>> left_out;  // fewest parameters times ln n, family
   if (long_log && nfinal > 1) {
     refine(0);
     const candidate& c = per_family[0];
     check_job job{&c.model, c.offset, c.k, {}};
     check_all(std::span<check_job>(&job, 1), full, denom_floor);
-    checked_first = full_check{c.spec, c.theta, c.conv, c.mask, c.offset, job.r};
+    checked_first.emplace(c, job.r);
     const double bic_first = bic(job.r.chi2, n_full, c.k);
     std::vector<candidate> kept, dropped;
     kept.push_back(std::move(per_family[0]));
@@ -995,7 +988,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   std::vector<residual_summary> checks(n_checked);
   // The best on the subset is checked first, alone (unless it was, above).
   std::vector<check_job> jobs{{&per_family[0].model, per_family[0].offset, per_family[0].k, {}}};
-  if (checked_first && checked_first->of(per_family[0])) jobs[0].r = checked_first->r;
+  if (checked_first && is_checked_first(per_family[0])) jobs[0].r = checked_first->second;
   else check_all(jobs, full, denom_floor);
   // The same bound for the runner-up, once refined: it is not checked on every sample, and the note gives it.
   double runner_gap_at_least = 0;  // > 0: the runner-up was left out so, this far behind at least
@@ -1030,9 +1023,9 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   // cannot beat), also when the subset put another first.
   if (checked_first && !left_out.empty())
     for (std::size_t i = n_checked; i < nfinal; ++i)
-      if (checked_first->of(per_family[i])) {
+      if (is_checked_first(per_family[i])) {
         checks.resize(i + 1);
-        checks[i] = checked_first->r;
+        checks[i] = checked_first->second;
         per_family[i].chi2 = checks[i].chi2;
         per_family[i].bic = bic(per_family[i].chi2, n_full, per_family[i].k);
         ranking.emplace_back(per_family[i].bic, i);

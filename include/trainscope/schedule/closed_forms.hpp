@@ -493,6 +493,14 @@ inline double lr_full_pass(const Schedule& s, double t) noexcept {
   else return s.lr(t);
 }
 
+/// The factors of one family at counter t for a pass over many samples (the fit's search): the polynomial
+/// half-cosine where the family has one, as `lr_full_pass`, `s.basis(t)` otherwise.
+template <class Schedule>
+inline auto basis_full_pass(const Schedule& s, double t) noexcept {
+  if constexpr (requires { s.basis(t, poly_half_cosine{}); }) return s.basis(t, poly_half_cosine{});
+  else return s.basis(t);
+}
+
 /// `out[k] = lr_full_pass(s, t[k])` for k < m: a block of samples of a pass over every sample.
 template <class Schedule>
 inline void lr_full_pass_block(const Schedule& s, const double* t, std::size_t m, double* out) noexcept {

@@ -236,6 +236,15 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
     // is one step away, from there: the same values, without evaluating the closed form again (evaluating it
     // again, even two at a time, was slower at every size).
     std::unique_ptr<double[]> at_step;  // the closed form at every sample's step (not zero-filled: all are written)
+    // lr at step, step - 1 and step + 1 of sample i: the neighbours' kept values where they are one step away
+    // (and kept already: before `known_end`), else the closed form.
+    auto around = [&](std::size_t i, std::size_t known_end) {
+      const std::int64_t s = steps[i];
+      const bool before = i > 0 && steps[i - 1] == s - 1;
+      const bool after = i + 1 < known_end && steps[i + 1] == s + 1;
+      return std::array<double, 3>{at_step[i], before ? at_step[i - 1] : detail::lr_full_pass(form, static_cast<double>(s - 1)),
+                                   after ? at_step[i + 1] : detail::lr_full_pass(form, static_cast<double>(s + 1))};
+    };
     if (!cs.peak_known) {
       std::array<double, 3> num{}, den{};
       at_step.reset(new double[lr.size()]);
@@ -249,11 +258,7 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
         detail::lr_full_pass_block(form, counter, m, at_step.get() + i0);
         for (std::size_t i = i0; i < i0 + m; ++i) {
           if (!std::isfinite(lr[i])) continue;
-          const std::int64_t s = steps[i];
-          const bool before = i > 0 && steps[i - 1] == s - 1;
-          const bool after = i + 1 < i0 + m && steps[i + 1] == s + 1;
-          const std::array<double, 3> at{at_step[i], before ? at_step[i - 1] : detail::lr_full_pass(form, static_cast<double>(s - 1)),
-                                         after ? at_step[i + 1] : detail::lr_full_pass(form, static_cast<double>(s + 1))};
+          const std::array<double, 3> at = around(i, i0 + m);
           const double w = 1.0 / (std::max(lr[i], floor) * std::max(lr[i], floor));
           for (std::size_t k = 0; k < 3; ++k) num[k] += w * at[k] * lr[i], den[k] += w * at[k] * at[k];
         }
@@ -275,11 +280,7 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
         std::array<double, 3> at{};  // 0 for a sample left out (its errors are not summed)
         if (!std::isfinite(y[k])) {
         } else if (at_step) {
-          const std::int64_t s = steps[i];
-          const bool before = i > 0 && steps[i - 1] == s - 1;
-          const bool after = i + 1 < lr.size() && steps[i + 1] == s + 1;
-          at = {at_step[i], before ? at_step[i - 1] : detail::lr_full_pass(form, static_cast<double>(s - 1)),
-                after ? at_step[i + 1] : detail::lr_full_pass(form, static_cast<double>(s + 1))};
+          at = around(i, lr.size());
         } else {
           at = model.at(steps[i]);
         }

@@ -131,11 +131,7 @@ void fit_levels(const Model& model, const lr_samples& d, double offset, std::spa
   std::array<std::array<double, 3>, 3> a{};
   std::array<double, 3> r{};
   for (std::size_t i = 0; i < n; ++i) {
-    // the polynomial half-cosine of the full-sample check (cheaper than std::cos, within 4e-16)
-    const auto b = [&] {
-      if constexpr (requires { model.basis(0.0, poly_half_cosine{}); }) return model.basis(d.step(i) - offset, poly_half_cosine{});
-      else return model.basis(d.step(i) - offset);
-    }();
+    const auto b = basis_full_pass(model, d.step(i) - offset);  // the polynomial half-cosine: cheaper than std::cos
     auto& row = buf[i];
     row = {0, 0, 0};
     for (std::size_t k = 0; k < N; ++k) row[k] = b[k];
@@ -218,6 +214,10 @@ inline double bic(double chi2, double n, double k) {
   const double s2 = std::max(chi2 / std::max(n, 1.0), 1.0);
   return chi2 / s2 + n * std::log(s2) + k * std::log(std::max(n, 2.0));
 }
+
+/// The least BIC any candidate with k parameters can have on n samples: chi2 / s^2 + n ln s^2 >= 0, so BIC >= k ln n.
+/// A candidate whose bound is 10 or more above a checked BIC cannot win, and is behind by what the note calls far.
+inline double bic_at_least(double k, double n) { return k * std::log(std::max(n, 2.0)); }
 
 /// One searchable description of a family: step-like parameters theta, conventions, level masks.
 struct fit_spec {
@@ -929,9 +929,9 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   const double n_full = static_cast<double>(full.size());
   const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
   const bool long_log = full.size() > opt.full_alternatives_below;
-  // Every BIC is at least k ln n (chi2 / s^2 + n ln s^2 >= 0). On a long log, the best finalist of pass 1 is
-  // refined and checked on every sample first; a finalist whose fewest parameters put it 10 or more above that
-  // BIC cannot win, and is behind by what the note calls far, so it is neither refined nor checked. This is the
+  // On a long log, the best finalist of pass 1 is refined and checked on every sample first; a finalist whose
+  // fewest parameters put its least BIC (bic_at_least) 10 or more above that BIC cannot win, so it is neither
+  // refined nor checked. This is the
   // common case of a family that contains the winner (wsd with no stable phase is a warmup_cosine) behind an
   // exact fit.
   std::optional<std::pair<candidate, residual_summary>> checked_first;  // that finalist and its check
@@ -939,7 +939,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     const candidate& f = checked_first->first;
     return f.spec == c.spec && f.theta == c.theta && f.conv == c.conv && f.mask == c.mask && f.offset == c.offset;
   };
-  std::vector<std::pair<double, std::string_view>> left_out;  // fewest parameters times ln n, family
+  std::vector<std::pair<double, std::string_view>> left_out;  // least BIC by the fewest parameters, family
   if (long_log && nfinal > 1) {
     refine(0);
     const candidate& c = per_family[0];
@@ -955,8 +955,8 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
         if (c0.spec->family == per_family[fi].spec->family)
           for (unsigned mask : c0.spec->masks)
             fewest = std::min(fewest, static_cast<double>(std::popcount(mask) + c0.spec->theta0.size()) + c0.spec->extra_params);
-      if (fewest * std::log(n_full) - bic_first >= 10) {
-        left_out.emplace_back(fewest * std::log(n_full), per_family[fi].spec->family);
+      if (bic_at_least(fewest, n_full) - bic_first >= 10) {
+        left_out.emplace_back(bic_at_least(fewest, n_full), per_family[fi].spec->family);
         dropped.push_back(std::move(per_family[fi]));
       } else {
         refine(fi);
@@ -993,7 +993,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   // The same bound for the runner-up, once refined: it is not checked on every sample, and the note gives it.
   double runner_gap_at_least = 0;  // > 0: the runner-up was left out so, this far behind at least
   if (long_log && n_checked == 2) {
-    const double gap = per_family[1].k * std::log(n_full) - bic(jobs[0].r.chi2, n_full, per_family[0].k);
+    const double gap = bic_at_least(per_family[1].k, n_full) - bic(jobs[0].r.chi2, n_full, per_family[0].k);
     if (gap >= 10) n_checked = 1, runner_gap_at_least = gap;
   }
   if (n_checked > 1) {

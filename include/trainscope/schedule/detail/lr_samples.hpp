@@ -295,7 +295,6 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
   const double third = range / 3, rise_below = f.peak - third;  // a second rise: a third of the range from a low
   f.s_leave = f.s_peak;
   int plateau_state = 0;  // 0: before the lr first reaches top_level, 1: on the plateau, 2: after it
-  double late_floor = f.peak;
   double low = f.peak;
   std::size_t i_low = f.i_peak;
   bool half_seen = false, rise_seen = false;
@@ -339,7 +338,6 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
       if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
     }
     chunk_low.push_back(lowest_here);
-    late_floor = std::min(late_floor, lowest_here);
   }
   for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.step(i + 1));
   for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.step(i + 1));
@@ -348,6 +346,7 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
     for (std::size_t i : f.down_jumps) acc += lr_change(i);
     f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
   }
+  const double late_floor = *std::min_element(chunk_low.begin(), chunk_low.end());  // i_peak < n: one chunk at least
   const double floor_level = late_floor + 1e-4 * (f.peak - late_floor);
   const auto first_chunk = std::find_if(chunk_low.begin(), chunk_low.end(), [&](double v) { return v <= floor_level; });
   if (first_chunk != chunk_low.end())

@@ -647,3 +647,56 @@ TEST_CASE("fit points and full-sample sums are their one-sample-at-a-time defini
       }
   CHECK(curves >= 160);
 }
+
+// Screening fits each family on about 48 points before pass 1, and pass 1 then fits only what is not far behind,
+// what contains a kept family, and the best three families. That must not change the result: the same winner with
+// the same parameters and BIC as fitting every family; the note's next family may differ only when every other
+// family is thousands of BIC behind (which of two wrong shapes is "next" is then a toss-up).
+TEST_CASE("screening families on a few points first gives the result of fitting every family") {
+  auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
+  ds.end_offset = 1;
+  auto nano = cosine(6e-4, 6e-5, 400, 8000);
+  nano.clamp_after_end = true;
+  wsd_schedule wsd{1e-3, 1e-4, 300, 4000, 2000};
+  wsd.decay_shape = anneal_shape::linear;
+  const std::pair<schedule_model, sampling> logs[] = {
+      {cosine(6e-4, 6e-5, 700, 20000), {0, 20000, 1, false, true, 0}},  // the seed's shape
+      {nano, {0, 8500, 1, false, true, -1}},  // wsd without a stable phase contains it: the note names wsd
+      {ds, {1, 11760, 1, false, true, 1}},
+      {warmup_linear_schedule{5e-5, 0, {300, warmup_kind::linear, 0}, 6000}, {0, 6000, 9, true, false, -1}},
+      {wsd, {0, 6500, 1, false, false, 0}},
+      {one_cycle_schedule::pytorch(0.01, 5000, 0.25, anneal_shape::linear, 10, 100, true),
+       {0, 5100, 5, false, true, 0}},
+      {cyclic_schedule{1e-4, 1e-3, 300, 700, cyclic_mode::exp_range, 0.9995}, {0, 4000, 2, false, true, 0}},
+      {cosine_restarts_schedule{5e-4, 0, {100, warmup_kind::linear, 0}, 1200, 1}, {0, 4900, 2, false, false, 0}},
+      {inverse_sqrt_schedule{5e-4, {4000, warmup_kind::linear, 0}, 4000}, {0, 50000, 50, false, true, 0}},
+  };
+  reconstruct_options every_family;
+  every_family.screen_points = 0;
+  for (const auto& [model, s] : logs) {
+    const auto log = make_log(model, s);
+    const auto screened = reconstruct_schedule(log.steps, log.lr);
+    const auto all = reconstruct_schedule(log.steps, log.lr, every_family);
+    REQUIRE(screened.has_value());
+    REQUIRE(all.has_value());
+    INFO(all->family, ": ", all->certainty_note, " / screened: ", screened->certainty_note);
+    CHECK(screened->family == all->family);
+    CHECK(screened->convention == all->convention);
+    CHECK(screened->information_criterion == all->information_criterion);
+    REQUIRE(screened->params.size() == all->params.size());
+    for (std::size_t i = 0; i < all->params.size(); ++i) CHECK(screened->params[i].value == all->params[i].value);
+    if (screened->certainty_note != all->certainty_note) {
+      REQUIRE(!screened->alternatives.empty());
+      REQUIRE(!all->alternatives.empty());
+      CHECK(all->alternatives.front().second - all->information_criterion > 1000);
+      CHECK(screened->alternatives.front().second - screened->information_criterion > 1000);
+    }
+  }
+  // Polynomial decay contains the linear one (power 1): the note still says it fits no better with more parameters.
+  const auto lin =
+      make_log(warmup_linear_schedule{5e-5, 0, {300, warmup_kind::linear, 0}, 6000}, {0, 6000, 9, true, false, -1});
+  const auto fit = reconstruct_schedule(lin.steps, lin.lr);
+  REQUIRE(fit.has_value());
+  CHECK(fit->family == "warmup_linear");
+  CHECK(fit->certainty_note.find("warmup_polynomial fits no better with more parameters") != std::string::npos);
+}

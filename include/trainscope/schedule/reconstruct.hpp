@@ -80,6 +80,7 @@ struct reconstruct_options {
   std::size_t finalists = 3;            ///< families refined (every offset, close conventions), checked on all samples
   double double_precision = 1e-9;       ///< relative noise floor assumed for values stored as full doubles
   std::size_t full_alternatives_below = 100000;  ///< below this many samples, every family is ranked on all samples
+  std::size_t screen_points = 48;       ///< families are screened on about this many samples first; 0: not screened
 };
 
 namespace detail {
@@ -230,6 +231,7 @@ struct fit_spec {
   int total_index = -1;         ///< theta index that moves the end of the decay (for the uncertainty scan)
   std::function<bool(const std::vector<double>&, int, double, schedule_model&)> make;  ///< (theta, conv, offset)
   std::function<std::string(int)> describe;
+  std::string_view (*nests)(int conv) = nullptr;  ///< the family a convention contains as a special case, if any
 };
 
 /// A fitted candidate.
@@ -356,6 +358,84 @@ inline candidate optimise(const fit_spec& sp, std::vector<double> th, int conv, 
   return out;
 }
 
+/// Screening before pass 1, on logs with enough fit points: each description of a family, under each convention,
+/// is fitted from the curve's landmarks on every few-th point of pass 1's subset, with a quarter of pass 1's budget
+/// (a first look at a sixteenth of the cost). Its chi2, scaled to the subset's size, gives a BIC comparable to pass
+/// 1's. Pass 1 then fits only the conventions not far behind the best (`not_far_behind`'s margin), and those that
+/// contain a kept family as a special case (polynomial power 1 is linear; wsd without a stable phase is a
+/// warmup_* decay). Every description of the best three families is fitted too, so that the report's note names
+/// the next family with its full-sample BIC even when every other family is far behind.
+/// Returns per spec which conventions pass 1 fits (empty: none; no vectors at all: no screening).
+template <class TooFew>
+std::vector<std::vector<bool>> screen_families(const std::vector<fit_spec>& specs, const lr_samples& coarse,
+                                               bool warmup, TooFew&& too_few_points, const reconstruct_options& opt,
+                                               std::vector<std::array<double, 3>>& buf) {
+  constexpr std::size_t keep_best_families = 3;
+  if (opt.screen_points == 0 || coarse.size() < 3 * opt.screen_points) return {};
+  lr_samples few;
+  const std::size_t stride = coarse.size() / opt.screen_points;
+  for (std::size_t i = 0; i < coarse.size(); ++i)
+    if (i % stride == 0 || i + 1 == coarse.size()) few.push(coarse.st[i], coarse.y[i], coarse.w[i], coarse.h[i]);
+  const double n = static_cast<double>(coarse.size()), scale_up = n / static_cast<double>(few.size());
+  auto scaled_bic = [&](const candidate& c) {
+    return c.spec ? bic(c.chi2 * scale_up, n, c.k) : std::numeric_limits<double>::infinity();
+  };
+  // As pass 1: the first convention from each step offset, the others from the best offset.
+  std::vector<std::vector<double>> bics(specs.size());
+  double best = std::numeric_limits<double>::infinity();
+  for (std::size_t si = 0; si < specs.size(); ++si) {
+    const fit_spec& sp = specs[si];
+    if (too_few_points(sp)) continue;
+    double best_offset = 0, first = std::numeric_limits<double>::infinity();
+    for (double offset : {0.0, 1.0, -1.0}) {
+      if (offset != 0 && !warmup) break;
+      const double b = scaled_bic(optimise(sp, sp.theta0, 0, sp.masks.front(), offset, few,
+                                           offset == 0 ? opt.max_evaluations / 4 : opt.max_evaluations / 8, buf));
+      if (b < first) first = b, best_offset = offset;
+    }
+    bics[si].push_back(first);
+    for (int conv = 1; conv < sp.conventions; ++conv)
+      bics[si].push_back(
+          scaled_bic(optimise(sp, sp.theta0, conv, sp.masks.front(), best_offset, few, opt.max_evaluations / 8, buf)));
+    best = std::min(best, *std::min_element(bics[si].begin(), bics[si].end()));
+  }
+  // The best families by their best screened BIC.
+  std::vector<std::pair<double, std::string_view>> ranked;
+  for (std::size_t si = 0; si < specs.size(); ++si) {
+    if (bics[si].empty()) continue;
+    const double b = *std::min_element(bics[si].begin(), bics[si].end());
+    const auto it =
+        std::find_if(ranked.begin(), ranked.end(), [&](const auto& r) { return r.second == specs[si].family; });
+    if (it == ranked.end()) ranked.emplace_back(b, specs[si].family);
+    else it->first = std::min(it->first, b);
+  }
+  std::sort(ranked.begin(), ranked.end());
+  ranked.resize(std::min(ranked.size(), keep_best_families));
+  auto close = [&](std::size_t si, std::size_t conv) { return not_far_behind(bics[si][conv], best); };
+  auto family_kept = [&](std::string_view family) {
+    if (std::any_of(ranked.begin(), ranked.end(), [&](const auto& r) { return r.second == family; })) return true;
+    for (std::size_t si = 0; si < specs.size(); ++si)
+      if (specs[si].family == family)
+        for (std::size_t conv = 0; conv < bics[si].size(); ++conv)
+          if (close(si, conv)) return true;
+    return false;
+  };
+  std::vector<std::vector<bool>> keep(specs.size());
+  for (std::size_t si = 0; si < specs.size(); ++si) {
+    const fit_spec& sp = specs[si];
+    if (bics[si].empty()) continue;
+    std::vector<bool> k(bics[si].size());
+    bool any = family_kept(sp.family);
+    for (std::size_t conv = 0; conv < k.size(); ++conv) {
+      const std::string_view nested = sp.nests ? sp.nests(static_cast<int>(conv)) : std::string_view{};
+      k[conv] = close(si, conv) || (!nested.empty() && family_kept(nested));
+      any = any || k[conv];
+    }
+    if (any) keep[si] = std::move(k);
+  }
+  return keep;
+}
+
 /// Text for a step offset.
 inline std::string describe_offset(double offset) {
   if (offset > 0.5) return "logged step = scheduler counter + 1 (lr logged after the step that used it)";
@@ -473,7 +553,8 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
                      m = s;
                      return true;
                    },
-                   [](int) { return std::string("HF polynomial decay, lr_end after T"); }});
+                   [](int) { return std::string("HF polynomial decay, lr_end after T"); },
+                   [](int) { return std::string_view("warmup_linear"); }});  // power 1
   {
     const double r = std::clamp(f.y_last / f.peak, 1e-3, 0.99);
     const double ts0 = std::max(1.0, span / (1.0 / (r * r) - 1.0));
@@ -620,6 +701,9 @@ inline std::vector<fit_spec> make_specs(const lr_features& f) {
                        constexpr const char* names[] = {"cosine", "linear", "1-sqrt", "square"};
                        return std::string(conv < 4 ? "HF WSD: warmup from min_lr, " : "WSD (llm.c, older HF): warmup from 0, ") +
                               names[conv % 4] + " decay";
+                     },
+                     [](int conv) {  // no stable phase
+                       return std::string_view(conv % 4 == 0 ? "warmup_cosine" : conv % 4 == 1 ? "warmup_linear" : "");
                      }});
   }
   return specs;
@@ -856,10 +940,17 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   const std::vector<fit_spec> specs = make_specs(feats);
   std::vector<std::array<double, 3>> buf;
 
+  auto too_few_points = [&](const fit_spec& sp) {
+    return sp.theta0.size() + 1 + static_cast<std::size_t>(sp.extra_params) >= sub.size();
+  };
+  const std::vector<std::vector<bool>> screened =
+      screen_families(specs, coarse, feats.rises_at_start, too_few_points, opt, buf);
+
   // Pass 1: every family under each of its conventions; families with a warmup from each step offset.
   std::vector<candidate> first;
-  for (const auto& sp : specs) {
-    if (sp.theta0.size() + 1 + static_cast<std::size_t>(sp.extra_params) >= sub.size()) continue;
+  for (std::size_t si = 0; si < specs.size(); ++si) {
+    const fit_spec& sp = specs[si];
+    if (too_few_points(sp) || (!screened.empty() && screened[si].empty())) continue;
     // A warmup's first samples depend on the step offset, so those families start from each offset.
     candidate best;
     std::vector<double> conv_bic(static_cast<std::size_t>(sp.conventions), std::numeric_limits<double>::infinity());
@@ -872,6 +963,7 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     // Other conventions (shapes) start again from the curve's landmarks: the best fit of another shape can be far off.
     conv_bic[0] = best.bic;
     for (int conv = 1; conv < sp.conventions; ++conv) {
+      if (!screened.empty() && !screened[si][static_cast<std::size_t>(conv)]) continue;
       candidate c = optimise(sp, sp.theta0, conv, sp.masks.front(), best.offset, coarse, opt.max_evaluations / 2, buf);
       conv_bic[static_cast<std::size_t>(conv)] = c.bic;
       if (c.bic < best.bic) best = std::move(c);

@@ -308,7 +308,11 @@ inline candidate optimise(const fit_spec& sp, std::vector<double> th, int conv, 
   };
   auto f = [&](const std::vector<double>& z) { return evaluate(sp, to_theta(z), conv, mask, offset, d, buf); };
   double fb = 0;
-  if (!th.empty() && evals > 0) th = to_theta(nelder_mead(f, x, std::vector<double>(x.size(), 1.0), evals, fb, 1e-13, 1e-3));
+  std::vector<double> enough;
+  if (std::all_of(sp.integral.begin(), sp.integral.end(), [](bool b) { return b; }))
+    for (std::size_t i = 0; i < th.size(); ++i) enough.push_back(scale[i] != 0 ? 0.1 / std::abs(scale[i]) : 0.0);
+  if (!th.empty() && evals > 0)
+    th = to_theta(nelder_mead(f, x, std::vector<double>(x.size(), 1.0), evals, fb, 1e-13, 1e-3, enough));
   auto f_theta = [&](const std::vector<double>& t) { return evaluate(sp, t, conv, mask, offset, d, buf); };
   std::vector<std::size_t> ints;
   for (std::size_t i = 0; i < th.size(); ++i)

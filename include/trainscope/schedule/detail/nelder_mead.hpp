@@ -16,7 +16,8 @@ namespace trainscope::inline v1::detail {
  */
 template <class F>
 std::vector<double> nelder_mead(F&& f, std::vector<double> x0, const std::vector<double>& scale, int max_evals,
-                                double& fbest, double ftol = 1e-12, double xtol = 1e-3) {
+                                double& fbest, double ftol = 1e-12, double xtol = 1e-3,
+                                const std::vector<double>& enough = {}) {
   const std::size_t n = x0.size();
   if (n == 0) {
     fbest = f(x0);
@@ -39,6 +40,12 @@ std::vector<double> nelder_mead(F&& f, std::vector<double> x0, const std::vector
     const double fscale = std::abs(fv[best]) + std::abs(fv[worst]) + 1e-300;
     if (2.0 * std::abs(fv[worst] - fv[best]) <= ftol * fscale && spread <= xtol) break;
     if (spread <= xtol * 1e-3) break;
+    if (!enough.empty()) {
+      bool within = true;
+      for (std::size_t i = 0; i <= n && within; ++i)
+        for (std::size_t j = 0; j < n; ++j) within = within && std::abs(p[i][j] - p[best][j]) <= enough[j];
+      if (within) break;
+    }
     std::fill(centroid.begin(), centroid.end(), 0.0);
     for (std::size_t i = 0; i <= n; ++i)
       if (i != worst)

@@ -308,6 +308,7 @@ inline candidate optimise(const fit_spec& sp, std::vector<double> th, int conv, 
   };
   auto f = [&](const std::vector<double>& z) { return evaluate(sp, to_theta(z), conv, mask, offset, d, buf); };
   double fb = 0;
+  // When every parameter is a whole number of steps, rounded below, a tenth of a step is precise enough.
   std::vector<double> enough;
   if (std::all_of(sp.integral.begin(), sp.integral.end(), [](bool b) { return b; }))
     for (std::size_t i = 0; i < th.size(); ++i) enough.push_back(scale[i] != 0 ? 0.1 / std::abs(scale[i]) : 0.0);
@@ -366,9 +367,10 @@ inline candidate optimise(const fit_spec& sp, std::vector<double> th, int conv, 
 /// is fitted from the curve's landmarks on every few-th point of pass 1's subset, with a quarter of pass 1's budget
 /// (a first look at a sixteenth of the cost). Its chi2, scaled to the subset's size, gives a BIC comparable to pass
 /// 1's. Pass 1 then fits only the conventions not far behind the best (`not_far_behind`'s margin), and those that
-/// contain a kept family as a special case (polynomial power 1 is linear; wsd without a stable phase is a
-/// warmup_* decay). Every description of the best three families is fitted too, so that the report's note names
-/// the next family with its full-sample BIC even when every other family is far behind.
+/// contain a family not far behind as a special case (polynomial power 1 is linear; wsd without a stable phase is
+/// a warmup_* decay), which the note then says fit no better with more parameters. Every description of the best
+/// three families is fitted too, so that the note names the next family with its full-sample BIC even when every
+/// other family is far behind (which wrong shape is next is then close to a toss-up).
 /// Returns per spec which conventions pass 1 fits (empty: none; no vectors at all: no screening).
 template <class TooFew>
 std::vector<std::vector<bool>> screen_families(const std::vector<fit_spec>& specs, const lr_samples& coarse,
@@ -416,8 +418,7 @@ std::vector<std::vector<bool>> screen_families(const std::vector<fit_spec>& spec
   std::sort(ranked.begin(), ranked.end());
   ranked.resize(std::min(ranked.size(), keep_best_families));
   auto close = [&](std::size_t si, std::size_t conv) { return not_far_behind(bics[si][conv], best); };
-  auto family_kept = [&](std::string_view family) {
-    if (std::any_of(ranked.begin(), ranked.end(), [&](const auto& r) { return r.second == family; })) return true;
+  auto family_close = [&](std::string_view family) {
     for (std::size_t si = 0; si < specs.size(); ++si)
       if (specs[si].family == family)
         for (std::size_t conv = 0; conv < bics[si].size(); ++conv)
@@ -429,10 +430,11 @@ std::vector<std::vector<bool>> screen_families(const std::vector<fit_spec>& spec
     const fit_spec& sp = specs[si];
     if (bics[si].empty()) continue;
     std::vector<bool> k(bics[si].size());
-    bool any = family_kept(sp.family);
+    bool any = family_close(sp.family) ||
+               std::any_of(ranked.begin(), ranked.end(), [&](const auto& r) { return r.second == sp.family; });
     for (std::size_t conv = 0; conv < k.size(); ++conv) {
       const std::string_view nested = sp.nests ? sp.nests(static_cast<int>(conv)) : std::string_view{};
-      k[conv] = close(si, conv) || (!nested.empty() && family_kept(nested));
+      k[conv] = close(si, conv) || (!nested.empty() && family_close(nested));
       any = any || k[conv];
     }
     if (any) keep[si] = std::move(k);

@@ -12,7 +12,9 @@ namespace trainscope::inline v1::detail {
  * Minimises f over R^n from x0, with initial simplex edges `scale`; standard coefficients
  * (reflection 1, expansion 2, contraction 0.5, shrink 0.5; Nelder & Mead 1965, as in Numerical Recipes §10.5).
  * Stops after `max_evals` evaluations or when the simplex's values agree to `ftol` (relative) and its
- * vertices to `xtol` (absolute, in each coordinate). Returns the best vertex; `fbest` receives its value.
+ * vertices to `xtol` (absolute, in each coordinate), or, when `enough` is given, as soon as every vertex is within
+ * `enough[j]` of the best in each coordinate j, whatever the values (parameters rounded afterwards need no more).
+ * Returns the best vertex; `fbest` receives its value.
  */
 template <class F>
 std::vector<double> nelder_mead(F&& f, std::vector<double> x0, const std::vector<double>& scale, int max_evals,

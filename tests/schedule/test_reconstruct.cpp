@@ -541,6 +541,78 @@ TEST_CASE("the full-sample check stops a family only once its BIC is past the li
 
 namespace {
 
+// The shape features by their definition: one sample at a time, the lowest value after the peak by a second sweep.
+detail::lr_features features_by_definition(const detail::lr_samples& d, double peak, double floor) {
+  detail::lr_features f;
+  const std::size_t n = d.size();
+  f.peak = peak, f.floor = floor;
+  f.s_first = d.step(0), f.s_last = d.step(n - 1), f.y_first = d.y.front(), f.y_last = d.y.back();
+  while (d.y[f.i_peak] < peak * (1 - 1e-3)) ++f.i_peak;
+  f.s_peak = d.step(f.i_peak);
+  f.rises_at_start = f.i_peak > 0 && f.y_first < 0.9 * peak;
+  auto change = [&](std::size_t i) { return std::log(std::max(d.y[i + 1], 1e-300) / std::max(d.y[i], 1e-300)); };
+  auto diff = [&](std::size_t i) { return std::abs(d.y[i + 1] - d.y[i]); };
+  const double top = peak * (1 - 1e-4), third = (peak - floor) / 3;
+  f.s_leave = f.s_peak;
+  bool reached_top = false, left_top = false;
+  double low = peak, late_floor = peak;
+  std::size_t i_low = f.i_peak;
+  for (std::size_t i = f.i_peak; i < n; ++i) {
+    const double y = d.y[i];
+    if (f.s_half < 0 && y <= 0.5 * peak) f.s_half = d.step(i);
+    late_floor = std::min(late_floor, y);
+    reached_top = reached_top || y >= top;
+    if (reached_top && !left_top) {
+      if (y >= top) f.s_leave = d.step(i), ++f.plateau_samples;
+      else left_top = true;
+    }
+    if (!f.rises_again) {
+      if (y < low) low = y, i_low = i;
+      if (low < peak - third && y > low + third) {
+        f.rises_again = true;
+        f.s_trough = d.step(i_low);
+        std::size_t top_of_rise = i;
+        while (top_of_rise + 1 < n && d.y[top_of_rise + 1] >= d.y[top_of_rise]) ++top_of_rise;
+        f.s_second_peak = d.step(top_of_rise);
+      }
+    }
+    if (i + 1 >= n || std::abs(change(i)) < 0.03) continue;
+    const double c = std::abs(change(i));
+    const bool by_ratio = c > 10 * (i > 0 ? std::abs(change(i - 1)) : 0.0) && c > 10 * (i + 2 < n ? std::abs(change(i + 1)) : 0.0);
+    const bool by_size = diff(i) > 0.05 * peak && diff(i) > 10 * (i > 0 ? diff(i - 1) : 0.0) &&
+                         diff(i) > 10 * (i + 2 < n ? diff(i + 1) : 0.0);
+    if (by_ratio || by_size) (change(i) < 0 ? f.down_jumps : f.up_jumps).push_back(i);
+  }
+  for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.step(i + 1));
+  for (std::size_t i : f.up_jumps) f.up_jump_steps.push_back(d.step(i + 1));
+  if (!f.down_jumps.empty()) {
+    double acc = 0;
+    for (std::size_t i : f.down_jumps) acc += change(i);
+    f.jump_ratio_mean_down = std::exp(acc / static_cast<double>(f.down_jumps.size()));
+  }
+  const double floor_level = late_floor + 1e-4 * (peak - late_floor);
+  for (std::size_t i = f.i_peak; i < n && f.s_floor < 0; ++i)
+    if (d.y[i] <= floor_level) f.s_floor = d.step(i);
+  return f;
+}
+
+void check_same_features(const detail::lr_features& a, const detail::lr_features& b) {
+  CHECK(a.i_peak == b.i_peak);
+  CHECK(a.rises_at_start == b.rises_at_start);
+  CHECK(a.s_half == b.s_half);
+  CHECK(a.down_jumps == b.down_jumps);
+  CHECK(a.up_jumps == b.up_jumps);
+  CHECK(a.down_jump_steps == b.down_jump_steps);
+  CHECK(a.up_jump_steps == b.up_jump_steps);
+  CHECK(a.jump_ratio_mean_down == b.jump_ratio_mean_down);
+  CHECK(a.rises_again == b.rises_again);
+  CHECK(a.s_trough == b.s_trough);
+  CHECK(a.s_second_peak == b.s_second_peak);
+  CHECK(a.s_leave == b.s_leave);
+  CHECK(a.plateau_samples == b.plateau_samples);
+  CHECK(a.s_floor == b.s_floor);
+}
+
 // The kink candidates of pick_fit_points by their definition: every sample tested on its own.
 std::vector<std::size_t> fit_points_by_definition(std::span<const double> y, std::size_t target) {
   const std::size_t n = y.size();
@@ -580,7 +652,7 @@ std::vector<std::size_t> fit_points_by_definition(std::span<const double> y, std
 
 }  // namespace
 
-TEST_CASE("fit points and full-sample sums are their one-sample-at-a-time definitions, bit for bit") {
+TEST_CASE("fit points, shape features and full-sample sums are their one-sample-at-a-time definitions, bit for bit") {
   // Curves with kinks, jumps, plateaus and second rises, at lengths that leave partial blocks, with noise that
   // puts candidates at any position within a block of 8, under each way a log stores its values.
   std::vector<std::pair<std::string, schedule_model>> shapes;
@@ -626,6 +698,13 @@ TEST_CASE("fit points and full-sample sums are their one-sample-at-a-time defini
         const auto d = detail::weigh(log.steps, log.lr, prec, peak, log.lr.size());
         for (std::size_t target : {std::size_t{48}, std::size_t{480}})
           CHECK(detail::pick_fit_points(d.y, target) == fit_points_by_definition(d.y, target));
+        // Shape features (blocks of 8 tested at once) on the usable samples, as the fit reads them.
+        std::size_t usable = 0;
+        double lowest = std::numeric_limits<double>::infinity();
+        for (double v : log.lr)
+          if (std::isfinite(v) && v >= 0) ++usable, lowest = std::min(lowest, v);
+        const auto u = detail::weigh(log.steps, log.lr, prec, peak, usable);
+        check_same_features(detail::extract_features(u, peak, lowest), features_by_definition(u, peak, lowest));
         // Weights and rounding intervals computed per block against d.weight(i) and d.half(i) per sample.
         const schedule_model near = model;
         const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);

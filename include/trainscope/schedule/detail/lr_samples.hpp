@@ -303,40 +303,76 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
   constexpr std::size_t chunk = 4096;
   std::vector<double> chunk_low;
   chunk_low.reserve((n - f.i_peak) / chunk + 1);
-  for (std::size_t c0 = f.i_peak; c0 < n; c0 += chunk) {
-    double lowest_here = f.peak;
-    for (std::size_t i = c0; i < std::min(n, c0 + chunk); ++i) {
-      const double y = d.y[i];
-      if (!half_seen && y <= 0.5 * f.peak) f.s_half = d.step(i), half_seen = true;
-      lowest_here = std::min(lowest_here, y);
-      if (plateau_state == 0 && y >= top_level) plateau_state = 1;
-      if (plateau_state == 1) {
-        if (y >= top_level) f.s_leave = d.step(i), ++f.plateau_samples;
-        else plateau_state = 2;
-      }
-      if (!rise_seen) {
-        if (y < low) low = y, i_low = i;
-        if (low < rise_below && y > low + third) {
-          rise_seen = true;
-          f.rises_again = true;
-          f.s_trough = d.step(i_low);
-          double hi = y;
-          std::size_t i_hi = i;
-          for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
-          f.s_second_peak = d.step(i_hi);
-        }
-      }
-      // a warmup's first steps are not restarts, so jumps are looked for from the peak on
-      if (i + 1 >= n || diff(i) < 0.0295 * std::min(y, d.y[i + 1])) continue;  // cheap pre-test
-      const double c = lr_change(i);
-      if (std::abs(c) < 0.03) continue;
-      const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
-      const double after = i + 2 < n ? std::abs(lr_change(i + 1)) : 0.0;
-      const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
-      const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
-      const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
-      if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
+  // While the lowest value so far is only found again lazily (see below): the first block of 8 where it was reached.
+  constexpr std::size_t exact = static_cast<std::size_t>(-1);
+  std::size_t low_block = exact;
+  // Each sample, one at a time: every fact's definition.
+  auto one_sample = [&](std::size_t i, double& lowest_here) {
+    const double y = d.y[i];
+    if (!half_seen && y <= 0.5 * f.peak) f.s_half = d.step(i), half_seen = true;
+    lowest_here = std::min(lowest_here, y);
+    if (plateau_state == 0 && y >= top_level) plateau_state = 1;
+    if (plateau_state == 1) {
+      if (y >= top_level) f.s_leave = d.step(i), ++f.plateau_samples;
+      else plateau_state = 2;
     }
+    if (!rise_seen) {
+      if (y < low) low = y, i_low = i, low_block = exact;
+      if (low < rise_below && y > low + third) {
+        rise_seen = true;
+        f.rises_again = true;
+        if (low_block != exact)  // the first sample at the lowest value, in the block where it was reached
+          for (i_low = low_block; d.y[i_low] != low; ++i_low) {
+          }
+        f.s_trough = d.step(i_low);
+        double hi = y;
+        std::size_t i_hi = i;
+        for (std::size_t j = i; j < n && d.y[j] >= hi; ++j) hi = d.y[j], i_hi = j;
+        f.s_second_peak = d.step(i_hi);
+      }
+    }
+    // a warmup's first steps are not restarts, so jumps are looked for from the peak on
+    if (i + 1 >= n || diff(i) < 0.0295 * std::min(y, d.y[i + 1])) return;  // cheap pre-test
+    const double c = lr_change(i);
+    if (std::abs(c) < 0.03) return;
+    const double before = i > 0 ? std::abs(lr_change(i - 1)) : 0.0;
+    const double after = i + 2 < n ? std::abs(lr_change(i + 1)) : 0.0;
+    const bool by_ratio = std::abs(c) > 10 * before && std::abs(c) > 10 * after;
+    const double dbefore = i > 0 ? diff(i - 1) : 0.0, dafter = i + 2 < n ? diff(i + 1) : 0.0;
+    const bool by_size = diff(i) > 0.05 * f.peak && diff(i) > 10 * dbefore && diff(i) > 10 * dafter;
+    if (by_ratio || by_size) (c < 0 ? f.down_jumps : f.up_jumps).push_back(i);
+  };
+  // Most blocks of 8 samples change nothing but the lowest values (a smooth decay, far from halving, no jump):
+  // that is tested for the block at once, without a branch per sample, and such a block only updates them. Any
+  // other block is read one sample at a time. The values are finite (weigh left out the others), so the minimum
+  // and maximum of a block do not depend on the order, and every result is the one-sample-at-a-time one. The
+  // lowest value's index is looked for only when a second rise needs it.
+  constexpr std::size_t block = 8;
+  for (std::size_t c0 = f.i_peak; c0 < n; c0 += chunk) {
+    const std::size_t c1 = std::min(n, c0 + chunk);
+    double lowest_here = f.peak;
+    std::size_t i = c0;
+    for (; i + block <= c1 && i + block < n; i += block) {  // the block's samples and the next one
+      double lo = d.y[i], hi = d.y[i];
+      bool jump = false;
+      for (std::size_t k = 0; k < block; ++k) {
+        const double y = d.y[i + k], next = d.y[i + k + 1];
+        lo = y < lo ? y : lo;
+        hi = y > hi ? y : hi;
+        jump |= !(diff(i + k) < 0.0295 * (y < next ? y : next));
+      }
+      const double new_low = lo < low ? lo : low;
+      const bool quiet = !jump && (half_seen || lo > 0.5 * f.peak) &&
+                         (plateau_state == 2 || (plateau_state == 0 && hi < top_level)) &&
+                         (rise_seen || !(new_low < rise_below && hi > new_low + third));
+      if (!quiet) {
+        for (std::size_t k = 0; k < block; ++k) one_sample(i + k, lowest_here);
+        continue;
+      }
+      lowest_here = std::min(lowest_here, lo);
+      if (!rise_seen && lo < low) low = lo, low_block = i;
+    }
+    for (; i < c1; ++i) one_sample(i, lowest_here);
     chunk_low.push_back(lowest_here);
   }
   for (std::size_t i : f.down_jumps) f.down_jump_steps.push_back(d.step(i + 1));

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <variant>
 #include <vector>
 
@@ -85,4 +86,24 @@ TEST_CASE("compare_schedule: the values shared between samples and passes are th
       ++compared;
     }
   CHECK(compared == 6);
+}
+
+TEST_CASE("the peak the config check scales by is std::max over the finite values, in order") {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
+  std::vector<double> values;
+  for (int i = 0; i < 37; ++i) {
+    values.push_back(1e-3 * std::sin(0.37 * i) + (i % 7 == 3 ? 5e-3 : 0.0));
+    if (i % 5 == 1) values.push_back(i % 2 ? inf : nan);
+    if (i % 9 == 2) values.push_back(-inf);
+  }
+  for (std::size_t n = 0; n <= values.size(); ++n) {  // every length: partial groups of four at the end
+    const std::span<const double> head(values.data(), n);
+    double expected = 0;
+    for (double v : head)
+      if (std::isfinite(v)) expected = std::max(expected, v);
+    CAPTURE(n);
+    CHECK(detail::largest_finite(head) == expected);
+  }
+  CHECK(detail::largest_finite(std::vector<double>{-1.0, nan, -inf}) == 0.0);
+  CHECK(detail::largest_finite(std::vector<double>{inf, 2.0, nan, 1.0, 3.0}) == 3.0);
 }

@@ -376,13 +376,14 @@ inline candidate optimise(const fit_spec& sp, std::vector<double> th, int conv, 
 }
 
 /// Screening before pass 1, on logs with enough fit points: each description of a family, under each convention,
-/// is fitted from the curve's landmarks on every few-th point of pass 1's subset, with a quarter of pass 1's budget
-/// (a first look at a sixteenth of the cost). Its chi2, scaled to the subset's size, gives a BIC comparable to pass
-/// 1's. Pass 1 then fits only the conventions not far behind the best (`not_far_behind`'s margin), and those that
-/// contain a family not far behind as a special case (polynomial power 1 is linear; wsd without a stable phase is
-/// a warmup_* decay), which the note then says fit no better with more parameters. Every description of the best
-/// three families is fitted too, so that the note names the next family with its full-sample BIC even when every
-/// other family is far behind (which wrong shape is next is then close to a toss-up).
+/// is fitted from the curve's landmarks on every few-th point of pass 1's subset (about a fifth of them), with an
+/// eighth of pass 1's budget (a quarter gave the same winners and parameters on every test log, at twice the
+/// cost). Its chi2, scaled to the subset's size, gives a BIC comparable to pass 1's. Pass 1 then fits only the
+/// conventions not far behind the best (`not_far_behind`'s margin), and those that contain a family not far
+/// behind as a special case (polynomial power 1 is linear; wsd without a stable phase is a warmup_* decay), which
+/// the note then says fit no better with more parameters. Every description of the best three families is fitted
+/// too, so that the note names the next family with its full-sample BIC even when every other family is far
+/// behind (which wrong shape is next is then close to a toss-up).
 /// Returns per spec which conventions pass 1 fits (empty: none; no vectors at all: no screening).
 template <class TooFew>
 std::vector<std::vector<bool>> screen_families(const std::vector<fit_spec>& specs, const lr_samples& coarse,
@@ -408,13 +409,13 @@ std::vector<std::vector<bool>> screen_families(const std::vector<fit_spec>& spec
     for (double offset : {0.0, 1.0, -1.0}) {
       if (offset != 0 && !warmup) break;
       const double b = scaled_bic(optimise(sp, sp.theta0, 0, sp.masks.front(), offset, few,
-                                           offset == 0 ? opt.max_evaluations / 4 : opt.max_evaluations / 8, buf));
+                                           offset == 0 ? opt.max_evaluations / 8 : opt.max_evaluations / 16, buf));
       if (b < first) first = b, best_offset = offset;
     }
     bics[si].push_back(first);
     for (int conv = 1; conv < sp.conventions; ++conv)
       bics[si].push_back(
-          scaled_bic(optimise(sp, sp.theta0, conv, sp.masks.front(), best_offset, few, opt.max_evaluations / 8, buf)));
+          scaled_bic(optimise(sp, sp.theta0, conv, sp.masks.front(), best_offset, few, opt.max_evaluations / 16, buf)));
     best = std::min(best, *std::min_element(bics[si].begin(), bics[si].end()));
   }
   // The best families by their best screened BIC.

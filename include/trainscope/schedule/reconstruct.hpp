@@ -7,8 +7,9 @@
  * (non-negative). The step-like parameters are searched with Nelder–Mead from starting points read off the
  * curve (where it peaks, where it halves, where it jumps), on a shape-preserving subset of at most
  * `max_fit_points` samples; conventions (logged step = counter - 1, counter, counter + 1; library variants such
- * as DeepSpeed's cosine ending at T - 1 or nanoGPT's clamp) are enumerated (each fitted on a coarse subset, the
- * ones not far behind refined), integer parameters rounded, and the best candidates checked against every sample.
+ * as DeepSpeed's cosine ending at T - 1 or nanoGPT's clamp) are enumerated (each screened on a few dozen samples,
+ * the ones not far behind fitted on a coarse subset and, when still close, refined), integer parameters rounded,
+ * and the best candidates checked against every sample.
  *
  * Choice of family. Each sample has a known noise floor from the log's own precision (float32, "%.6f", doubles);
  * residuals are divided by it (so they are relative errors, i.e. log-residuals to first order). The criterion is

@@ -260,10 +260,10 @@ inline constexpr double bad_fit = 1e300;
 inline bool not_far_behind(double bic, double best) { return !(bic > 8 * best + 1000); }
 
 /// Pass 2 refines the best family of pass 1 only from the step offsets whose first-pass BIC is close to its best
-/// offset's (within 3 x best + 200). In the tests' 257 fits, the offset that family's refinement chose was at most
-/// 0.15 x (best + 100) behind in pass 1; a wrong offset on a clean log is about 40 times behind (813 against 21 on
-/// the seed's shape, where the warmup's first samples are off by a step). Other finalists are refined from every
-/// offset: a runner-up's offset moves more (up to 6 x (best + 100) in the tests).
+/// offset's (within 3 x best + 200). In the schedule tests' fits, the offset that family's refinement chose was
+/// at most 0.15 x (best + 100) behind in pass 1; a wrong offset on a clean log is about 40 times behind (813
+/// against 21 on the seed's shape, where the warmup's first samples are off by a step). Other finalists are
+/// refined from every offset: a runner-up's offset moves more (up to 6 x (best + 100) in the tests).
 inline bool offset_worth_refining(const std::vector<double>& offset_bic, std::size_t index) {
   if (index >= offset_bic.size()) return true;
   const double best = *std::min_element(offset_bic.begin(), offset_bic.end());

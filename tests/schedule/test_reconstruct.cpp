@@ -728,7 +728,7 @@ TEST_CASE("fit points, shape features and full-sample sums are their one-sample-
 }
 
 // Screening fits each family on about 48 points before pass 1, and pass 1 then fits only what is not far behind,
-// what contains a kept family, and the best three families. That must not change the result: the same winner with
+// what contains a close family, and the best three families. That must not change the result: the same winner with
 // the same parameters and BIC as fitting every family; the note's next family may differ only when every other
 // family is thousands of BIC behind (which of two wrong shapes is "next" is then a toss-up).
 TEST_CASE("screening families on a few points first gives the result of fitting every family") {

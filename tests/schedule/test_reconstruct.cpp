@@ -86,6 +86,21 @@ warmup_cosine_schedule cosine(double peak, double min, double w, double t, warmu
   return s;
 }
 
+/// Three schedules whose conventions real logs mix up: DeepSpeed's log-warmup cosine ending at T - 1, nanoGPT's
+/// cosine held at min_lr after T, and HF's WSD with a linear decay.
+struct mixed_up_schedules {
+  warmup_cosine_schedule deepspeed_log_cosine, nanogpt_clamped;
+  wsd_schedule hf_wsd_linear;
+};
+mixed_up_schedules schedules_real_logs_mix_up() {
+  mixed_up_schedules m{cosine(3e-4, 0, 500, 11763, warmup_kind::log), cosine(6e-4, 6e-5, 400, 8000),
+                       wsd_schedule{1e-3, 1e-4, 300, 4000, 2000}};
+  m.deepspeed_log_cosine.end_offset = 1;
+  m.nanogpt_clamped.clamp_after_end = true;
+  m.hf_wsd_linear.decay_shape = anneal_shape::linear;
+  return m;
+}
+
 }  // namespace
 
 TEST_CASE("the bundled sample log: DeepSpeed WarmupCosineLR, log warmup 500, total 11763, logged at 1..11760") {
@@ -326,12 +341,7 @@ TEST_CASE("validation: the first step out of order is named; NaN, infinite and n
 }
 
 TEST_CASE("convention matrix: step offset x sampling x storage, for warmup families that real logs mix up") {
-  auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
-  ds.end_offset = 1;
-  auto nano = cosine(6e-4, 6e-5, 400, 8000);
-  nano.clamp_after_end = true;
-  wsd_schedule wsd{1e-3, 1e-4, 300, 4000, 2000};
-  wsd.decay_shape = anneal_shape::linear;
+  const auto [ds, nano, wsd] = schedules_real_logs_mix_up();
   struct family_case {
     const char* name;
     schedule_model model;
@@ -733,12 +743,7 @@ TEST_CASE("fit points, shape features and full-sample sums are their one-sample-
 // same parameters and BIC as fitting every family; the note's next family may differ only when every other family
 // is thousands of BIC behind (which of two wrong shapes is "next" is then a toss-up).
 TEST_CASE("screening families on a few points first gives the result of fitting every family") {
-  auto ds = cosine(3e-4, 0, 500, 11763, warmup_kind::log);
-  ds.end_offset = 1;
-  auto nano = cosine(6e-4, 6e-5, 400, 8000);
-  nano.clamp_after_end = true;
-  wsd_schedule wsd{1e-3, 1e-4, 300, 4000, 2000};
-  wsd.decay_shape = anneal_shape::linear;
+  const auto [ds, nano, wsd] = schedules_real_logs_mix_up();
   // Two random logs where dropping conventions one by one lost the better fit: a wsd whose floor is 0, so that
   // warming up from min_lr or from 0 is the same curve; a single step down after a warmup (a wsd with a one-step
   // decay describes it with fewer parameters).

@@ -406,53 +406,48 @@ std::vector<bool> screen_families(const std::vector<fit_spec>& specs, const lr_s
   auto scaled_bic = [&](const candidate& c) {
     return c.spec ? bic(c.chi2 * scale_up, n, c.k) : std::numeric_limits<double>::infinity();
   };
-  // As pass 1: the first convention from each step offset, the others from the best offset.
-  std::vector<std::vector<double>> bics(specs.size());
-  double best = std::numeric_limits<double>::infinity();
+  // As pass 1: the first convention from each step offset, the others from the best offset. Each spec's best
+  // convention decides (whole specs are kept or dropped).
+  std::vector<double> spec_bic(specs.size(), std::numeric_limits<double>::infinity());
   for (std::size_t si = 0; si < specs.size(); ++si) {
     const fit_spec& sp = specs[si];
     if (too_few_points(sp)) continue;
-    double best_offset = 0, first = std::numeric_limits<double>::infinity();
+    double best_offset = 0;
     for (double offset : {0.0, 1.0, -1.0}) {
       if (offset != 0 && !warmup) break;
       const double b = scaled_bic(optimise(sp, sp.theta0, 0, sp.masks.front(), offset, few,
                                            offset == 0 ? opt.max_evaluations / 8 : opt.max_evaluations / 16, buf));
-      if (b < first) first = b, best_offset = offset;
+      if (b < spec_bic[si]) spec_bic[si] = b, best_offset = offset;
     }
-    bics[si].push_back(first);
     for (int conv = 1; conv < sp.conventions; ++conv)
-      bics[si].push_back(
-          scaled_bic(optimise(sp, sp.theta0, conv, sp.masks.front(), best_offset, few, opt.max_evaluations / 16, buf)));
-    best = std::min(best, *std::min_element(bics[si].begin(), bics[si].end()));
+      spec_bic[si] = std::min(spec_bic[si], scaled_bic(optimise(sp, sp.theta0, conv, sp.masks.front(), best_offset,
+                                                                few, opt.max_evaluations / 16, buf)));
   }
+  const double best = *std::min_element(spec_bic.begin(), spec_bic.end());
   // The best families by their best screened BIC.
   std::vector<std::pair<double, std::string_view>> ranked;
   for (std::size_t si = 0; si < specs.size(); ++si) {
-    if (bics[si].empty()) continue;
-    const double b = *std::min_element(bics[si].begin(), bics[si].end());
+    if (too_few_points(specs[si])) continue;
     const auto it =
         std::find_if(ranked.begin(), ranked.end(), [&](const auto& r) { return r.second == specs[si].family; });
-    if (it == ranked.end()) ranked.emplace_back(b, specs[si].family);
-    else it->first = std::min(it->first, b);
+    if (it == ranked.end()) ranked.emplace_back(spec_bic[si], specs[si].family);
+    else it->first = std::min(it->first, spec_bic[si]);
   }
   std::sort(ranked.begin(), ranked.end());
   ranked.resize(std::min(ranked.size(), keep_best_families));
-  auto close = [&](std::size_t si, std::size_t conv) { return not_far_behind(bics[si][conv], best); };
   auto family_close = [&](std::string_view family) {
     for (std::size_t si = 0; si < specs.size(); ++si)
-      if (specs[si].family == family)
-        for (std::size_t conv = 0; conv < bics[si].size(); ++conv)
-          if (close(si, conv)) return true;
+      if (specs[si].family == family && not_far_behind(spec_bic[si], best)) return true;
     return false;
   };
   std::vector<bool> keep(specs.size());
   for (std::size_t si = 0; si < specs.size(); ++si) {
     const fit_spec& sp = specs[si];
-    if (bics[si].empty()) continue;
+    if (too_few_points(specs[si])) continue;
     bool k = family_close(sp.family) ||
              std::any_of(ranked.begin(), ranked.end(), [&](const auto& r) { return r.second == sp.family; });
-    for (std::size_t conv = 0; conv < bics[si].size() && !k; ++conv) {
-      const std::string_view nested = sp.nests ? sp.nests(static_cast<int>(conv)) : std::string_view{};
+    for (int conv = 0; conv < sp.conventions && !k; ++conv) {
+      const std::string_view nested = sp.nests ? sp.nests(conv) : std::string_view{};
       k = !nested.empty() && family_close(nested);
     }
     keep[si] = k;

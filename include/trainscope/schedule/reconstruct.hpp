@@ -1046,9 +1046,8 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   const bool long_log = full.size() > opt.full_alternatives_below;
   // On a long log, the best finalist of pass 1 is refined and checked on every sample first; a finalist whose
   // fewest parameters put its least BIC (bic_at_least) 10 or more above that BIC cannot win, so it is neither
-  // refined nor checked. This is the
-  // common case of a family that contains the winner (wsd with no stable phase is a warmup_cosine) behind an
-  // exact fit.
+  // refined nor checked. This is the common case of a family that contains the winner (wsd with no stable phase
+  // is a warmup_cosine) behind an exact fit.
   std::optional<std::pair<candidate, residual_summary>> checked_first;  // that finalist and its check
   auto is_checked_first = [&](const candidate& c) {
     const candidate& f = checked_first->first;

@@ -321,9 +321,10 @@ inline lr_features extract_features(const lr_samples& d, double peak, double flo
       if (low < rise_below && y > low + third) {
         rise_seen = true;
         f.rises_again = true;
-        if (low_block != exact)  // the first sample at the lowest value, in the block where it was reached
-          for (i_low = low_block; d.y[i_low] != low; ++i_low) {
-          }
+        if (low_block != exact) {  // the first sample at the lowest value, in the block where it was reached
+          const auto from = d.y.begin() + static_cast<std::ptrdiff_t>(low_block);
+          i_low = static_cast<std::size_t>(std::find(from, d.y.end(), low) - d.y.begin());
+        }
         f.s_trough = d.step(i_low);
         double hi = y;
         std::size_t i_hi = i;

@@ -794,3 +794,48 @@ TEST_CASE("screening families on a few points first gives the result of fitting 
   CHECK(fit->family == "warmup_linear");
   CHECK(fit->certainty_note.find("warmup_polynomial fits no better with more parameters") != std::string::npos);
 }
+
+// A long log ranks only the best family on every sample, and a family whose fewest parameters put it 10 or more
+// behind that family's full-sample BIC is not refined (the note names it with that bound). A family containing
+// another (wsd, polynomial) is then fitted only when that bound does not rule it out. Same result as fitting every
+// family, note included, whether the bound rules it out (exact logs), does not (noise), or the family wins.
+TEST_CASE("on a long log, a family containing another is fitted only when its parameter count does not rule it out") {
+  std::uint64_t state = 777;
+  auto uniform = [&state] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return static_cast<double>(state >> 11) * 0x1p-53;
+  };
+  wsd_schedule stable_phase{1e-3, 1e-4, 300, 60000, 40000};
+  struct long_log {
+    std::string name;
+    schedule_model model;
+    sampling s;
+    double noise;
+  };
+  // wsd with its floor fixed at 0 has as few parameters as a cosine with a floor: it is not ruled out then.
+  const long_log logs[] = {
+      {"the seed's shape to 0 (wsd ruled out)", cosine(6e-4, 0, 700, 150000), {0, 150000, 1, false, true, 0}, 0},
+      {"the seed's shape (wsd fitted, cosine first)", cosine(6e-4, 6e-5, 700, 150000), {0, 150000, 1, false, true, 0}, 0},
+      {"the seed's shape with noise (wsd fitted)", cosine(6e-4, 0, 700, 150000), {0, 150000, 1, false, false, 0}, 1e-5},
+      {"wsd with a stable phase (wsd fitted, first)", stable_phase, {1, 120000, 1, false, false, 1}, 0},
+      {"warmup_linear (polynomial and wsd ruled out)", warmup_linear_schedule{5e-5, 0, {300, warmup_kind::linear, 0}, 130000},
+       {0, 130000, 1, false, false, -1}, 0},
+  };
+  reconstruct_options every_family;
+  every_family.screen_points = 0;
+  for (const auto& [name, model, s, noise] : logs) {
+    auto log = make_log(model, s);
+    for (double& v : log.lr) v *= 1 + noise * (uniform() - 0.5);
+    const auto deferred = reconstruct_schedule(log.steps, log.lr);
+    const auto all = reconstruct_schedule(log.steps, log.lr, every_family);
+    REQUIRE(deferred.has_value());
+    REQUIRE(all.has_value());
+    INFO(name, ": ", all->family, ", ", all->certainty_note, " / deferred: ", deferred->family, ", ", deferred->certainty_note);
+    CHECK(deferred->family == all->family);
+    CHECK(deferred->convention == all->convention);
+    CHECK(deferred->information_criterion == all->information_criterion);
+    CHECK(deferred->certainty_note == all->certainty_note);
+    REQUIRE(deferred->params.size() == all->params.size());
+    for (std::size_t i = 0; i < all->params.size(); ++i) CHECK(deferred->params[i].value == all->params[i].value);
+  }
+}

@@ -391,11 +391,14 @@ inline candidate optimise(const fit_spec& sp, std::vector<double> th, int conv, 
 /// float32, noise), the winner, its parameters and BIC were those of fitting every family in all but one; with
 /// 800-6,000 steps in all but 4 of 2,000. Each was a log showing only a linear rise, which several families fit
 /// to its precision; screening then reports another of them, at a BIC 6-7 higher.
-/// Returns per spec whether pass 1 fits it (no flags at all: no screening).
+struct screening {
+  std::vector<bool> keep;  ///< per spec: pass 1 fits it (empty: no screening, every spec is fitted)
+  std::vector<double> bic; ///< per spec: its best screened BIC, comparable to pass 1's
+};
 template <class TooFew>
-std::vector<bool> screen_families(const std::vector<fit_spec>& specs, const lr_samples& coarse,
-                                  bool warmup, TooFew&& too_few_points, const reconstruct_options& opt,
-                                  std::vector<std::array<double, 3>>& buf) {
+screening screen_families(const std::vector<fit_spec>& specs, const lr_samples& coarse, bool warmup,
+                          TooFew&& too_few_points, const reconstruct_options& opt,
+                          std::vector<std::array<double, 3>>& buf) {
   constexpr std::size_t keep_best_families = 3;
   if (opt.screen_points == 0 || coarse.size() < 3 * opt.screen_points) return {};
   lr_samples few;
@@ -452,7 +455,7 @@ std::vector<bool> screen_families(const std::vector<fit_spec>& specs, const lr_s
     }
     keep[si] = k;
   }
-  return keep;
+  return {std::move(keep), std::move(spec_bic)};
 }
 
 /// Text for a step offset.
@@ -962,13 +965,29 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   auto too_few_points = [&](const fit_spec& sp) {
     return sp.theta0.size() + 1 + static_cast<std::size_t>(sp.extra_params) >= sub.size();
   };
-  const std::vector<bool> screened = screen_families(specs, coarse, feats.rises_at_start, too_few_points, opt, buf);
+  const bool long_log = full.size() > opt.full_alternatives_below;
+  const screening screened = screen_families(specs, coarse, feats.rises_at_start, too_few_points, opt, buf);
+  auto screened_in = [&](std::size_t si) {
+    return !too_few_points(specs[si]) && (screened.keep.empty() || screened.keep[si]);
+  };
+
+  // A long log ranks a family on every sample only when its fewest parameters do not already put it 10 or more
+  // behind the best family's full-sample BIC (see pass 2). A family that contains another kept family as a special
+  // case (wsd without a stable phase is a warmup_* decay) is mostly such a family, behind an exact fit of the
+  // one it contains: it is fitted only once the bound is known and does not rule it out.
+  std::vector<bool> deferred(specs.size());
+  if (long_log && !screened.keep.empty())
+    for (std::size_t si = 0; si < specs.size(); ++si) {
+      const fit_spec& sp = specs[si];
+      for (int conv = 0; conv < sp.conventions && screened_in(si) && sp.nests && !deferred[si]; ++conv)
+        for (std::size_t sj = 0; sj < specs.size(); ++sj)
+          if (screened_in(sj) && specs[sj].family == sp.nests(conv)) deferred[si] = true;
+    }
 
   // Pass 1: every family under each of its conventions; families with a warmup from each step offset.
   std::vector<candidate> first;
-  for (std::size_t si = 0; si < specs.size(); ++si) {
+  auto pass1 = [&](std::size_t si) {
     const fit_spec& sp = specs[si];
-    if (too_few_points(sp) || (!screened.empty() && !screened[si])) continue;
     // A warmup's first samples depend on the step offset, so those families start from each offset.
     candidate best;
     std::vector<double> conv_bic(static_cast<std::size_t>(sp.conventions), std::numeric_limits<double>::infinity());
@@ -990,20 +1009,28 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     best.conv_bic = std::move(conv_bic);
     best.offset_bic = std::move(offset_bic);
     if (std::isfinite(best.bic) && best.chi2 < bad_fit) first.push_back(std::move(best));
-  }
+  };
+  for (std::size_t si = 0; si < specs.size(); ++si)
+    if (screened_in(si) && !deferred[si]) pass1(si);
+  if (first.empty())  // nothing to bound with: the deferred families are fitted now
+    for (std::size_t si = 0; si < specs.size(); ++si)
+      if (deferred[si]) pass1(si), deferred[si] = false;
   if (first.empty()) return unexpected(error{errc::no_usable_data, "no schedule family could be fitted", {}, 0, 0, "lr"});
-  std::sort(first.begin(), first.end(), [](const candidate& a, const candidate& b) { return a.bic < b.bic; });
 
   // Best candidate per family name.
   std::vector<candidate> per_family;
-  for (const auto& c : first)
-    if (std::none_of(per_family.begin(), per_family.end(), [&](const candidate& p) { return p.spec->family == c.spec->family; }))
-      per_family.push_back(c);
+  auto rank_first = [&] {  // ties in the order of the specs, whatever order they were fitted in
+    std::sort(first.begin(), first.end(), [](const candidate& a, const candidate& b) {
+      return a.bic < b.bic || (a.bic == b.bic && std::less<const fit_spec*>{}(a.spec, b.spec));
+    });
+    per_family.clear();
+    for (const auto& c : first)
+      if (std::none_of(per_family.begin(), per_family.end(), [&](const candidate& p) { return p.spec->family == c.spec->family; }))
+        per_family.push_back(c);
+  };
+  rank_first();
 
   // Pass 2: the finalists under every step offset, convention and level mask, integers rounded.
-  // Finalists after the second are refined only when not far behind it; the others stay as pass 1 left them.
-  std::size_t nfinal = std::min(opt.finalists, per_family.size());
-  while (nfinal > 2 && !not_far_behind(per_family[nfinal - 1].bic, per_family[1].bic)) --nfinal;
   auto refine = [&](std::size_t fi) {
     candidate best;
     for (const auto& c0 : first) {
@@ -1043,7 +1070,6 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   };
   const double n_full = static_cast<double>(full.size());
   const double denom_floor = std::max(1e-3 * peak, 100 * prec.absolute);
-  const bool long_log = full.size() > opt.full_alternatives_below;
   // On a long log, the best finalist of pass 1 is refined and checked on every sample first; a finalist whose
   // fewest parameters put its least BIC (bic_at_least) 10 or more above that BIC cannot win, so it is neither
   // refined nor checked. This is the common case of a family that contains the winner (wsd with no stable phase
@@ -1053,24 +1079,70 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     const candidate& f = checked_first->first;
     return f.spec == c.spec && f.theta == c.theta && f.conv == c.conv && f.mask == c.mask && f.offset == c.offset;
   };
-  std::vector<std::pair<double, std::string_view>> left_out;  // least BIC by the fewest parameters, family
-  if (long_log && nfinal > 1) {
+  double bic_first = 0;
+  auto check_first = [&] {
     refine(0);
     const candidate& c = per_family[0];
     check_job job{&c.model, c.offset, c.k, {}};
     check_all(std::span<check_job>(&job, 1), full, denom_floor);
     checked_first.emplace(c, job.r);
-    const double bic_first = bic(job.r.chi2, n_full, c.k);
+    bic_first = bic(job.r.chi2, n_full, c.k);
+  };
+  auto least_bic = [&](std::string_view family) {  // by the fewest parameters of its descriptions and level masks
+    double fewest = std::numeric_limits<double>::infinity();
+    for (std::size_t si = 0; si < specs.size(); ++si)
+      if (specs[si].family == family && screened_in(si))
+        for (unsigned mask : specs[si].masks)
+          fewest = std::min(fewest, static_cast<double>(std::popcount(mask) + specs[si].theta0.size()) + specs[si].extra_params);
+    return bic_at_least(fewest, n_full);
+  };
+  std::vector<std::pair<double, std::string_view>> left_out;  // least BIC by the fewest parameters, family
+  // The deferred families: left out by the bound, or fitted now. Those left out contain the best family and fit
+  // the subset at least as well, so they stand for the close second that limits the finalists below.
+  std::size_t deferred_left_out = 0;
+  double deferred_bic = std::numeric_limits<double>::infinity();  // their best screened BIC
+  if (std::find(deferred.begin(), deferred.end(), true) != deferred.end()) {
+    check_first();
+    const candidate refined = per_family[0];
+    std::vector<std::size_t> bounded;
+    bool fitted_more = false;
+    for (std::size_t si = 0; si < specs.size(); ++si) {
+      if (!deferred[si]) continue;
+      const std::string_view family = specs[si].family;
+      const double least = least_bic(family);
+      if (least - bic_first >= 10) {
+        bounded.push_back(si);
+        deferred_bic = std::min(deferred_bic, screened.bic[si]);
+        if (std::none_of(left_out.begin(), left_out.end(), [&](const auto& l) { return l.second == family; }))
+          left_out.emplace_back(least, family), ++deferred_left_out;
+      } else {
+        pass1(si), fitted_more = true;
+      }
+    }
+    if (fitted_more) {
+      rank_first();
+      if (per_family[0].spec->family == refined.spec->family) {
+        per_family[0] = refined;
+      } else {  // a deferred family came first after all: every family is fitted, and pass 2 goes on as without deferral
+        for (std::size_t si : bounded) pass1(si);
+        left_out.clear(), deferred_left_out = 0, deferred_bic = std::numeric_limits<double>::infinity();
+        checked_first.reset();
+        rank_first();
+      }
+    }
+  }
+  // Finalists after the second are refined only when not far behind it (a deferred family the bound left out
+  // stands for the second); the others stay as pass 1 left them.
+  std::size_t nfinal = std::min(opt.finalists - std::min(opt.finalists - 1, deferred_left_out), per_family.size());
+  const double second = deferred_left_out > 0 ? deferred_bic : per_family.size() > 1 ? per_family[1].bic : 0.0;
+  while (nfinal > (deferred_left_out > 0 ? 1 : 2) && !not_far_behind(per_family[nfinal - 1].bic, second)) --nfinal;
+  if (long_log && (nfinal > 1 || checked_first)) {
+    if (!checked_first) check_first();
     std::vector<candidate> kept, dropped;
     kept.push_back(std::move(per_family[0]));
     for (std::size_t fi = 1; fi < nfinal; ++fi) {
-      double fewest = std::numeric_limits<double>::infinity();  // over the family's descriptions and level masks
-      for (const auto& c0 : first)
-        if (c0.spec->family == per_family[fi].spec->family)
-          for (unsigned mask : c0.spec->masks)
-            fewest = std::min(fewest, static_cast<double>(std::popcount(mask) + c0.spec->theta0.size()) + c0.spec->extra_params);
-      if (bic_at_least(fewest, n_full) - bic_first >= 10) {
-        left_out.emplace_back(bic_at_least(fewest, n_full), per_family[fi].spec->family);
+      if (least_bic(per_family[fi].spec->family) - bic_first >= 10) {
+        left_out.emplace_back(least_bic(per_family[fi].spec->family), per_family[fi].spec->family);
         dropped.push_back(std::move(per_family[fi]));
       } else {
         refine(fi);

@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <limits>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "trainscope/core/detail/huge_page_buffer.hpp"
 #include "trainscope/schedule/closed_forms.hpp"
 
 namespace trainscope::inline v1 {
@@ -248,8 +248,10 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
     // Without the peak the scale comes first (a pass of its own); the closed form's value at each sample's
     // step is kept from it, so the second pass takes lr(step), and lr(step -+ 1) where the neighbouring sample
     // is one step away, from there: the same values, without evaluating the closed form again (evaluating it
-    // again, even two at a time, was slower at every size).
-    std::unique_ptr<double[]> at_step;  // the closed form at every sample's step (not zero-filled: all are written)
+    // again, even two at a time, was slower at every size, and slower than faulting the array in, when in huge
+    // pages).
+    std::optional<detail::huge_page_buffer<double>> at_step_storage;
+    double* at_step = nullptr;  // the closed form at every sample's step (not zero-filled: all are written)
     // lr at step, step - 1 and step + 1 of sample i: the neighbours' kept values where they are one step away
     // (and kept already: before `known_end`), else the closed form.
     auto around = [&](std::size_t i, std::size_t known_end) {
@@ -261,7 +263,7 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
     };
     if (!cs.peak_known) {
       std::array<double, 3> num{}, den{};
-      at_step.reset(new double[lr.size()]);
+      at_step = at_step_storage.emplace(lr.size()).data();
       // In blocks: the closed form at each sample's step (lr_full_pass_block: the cosine family two at a time),
       // then the sums, with lr(step -+ 1) from the neighbouring sample where it is one step away.
       constexpr std::size_t block = 1024;
@@ -269,7 +271,7 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
       for (std::size_t i0 = 0; i0 < lr.size(); i0 += block) {
         const std::size_t m = std::min(block, lr.size() - i0);
         for (std::size_t k = 0; k < m; ++k) counter[k] = static_cast<double>(steps[i0 + k]);
-        detail::lr_full_pass_block(form, counter, m, at_step.get() + i0);
+        detail::lr_full_pass_block(form, counter, m, at_step + i0);
         for (std::size_t i = i0; i < i0 + m; ++i) {
           if (!std::isfinite(lr[i])) continue;
           const std::array<double, 3> at = around(i, i0 + m);

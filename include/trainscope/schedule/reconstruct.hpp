@@ -1133,7 +1133,9 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   }
   // Finalists after the second are refined only when not far behind it (a deferred family the bound left out
   // stands for the second); the others stay as pass 1 left them.
-  std::size_t nfinal = std::min(opt.finalists - std::min(opt.finalists - 1, deferred_left_out), per_family.size());
+  std::size_t slots = opt.finalists;  // a deferred family the bound left out takes a finalist's place, not the best's
+  if (slots > 1) slots -= std::min(slots - 1, deferred_left_out);
+  std::size_t nfinal = std::min(slots, per_family.size());
   const double second = deferred_left_out > 0 ? deferred_bic : per_family.size() > 1 ? per_family[1].bic : 0.0;
   while (nfinal > (deferred_left_out > 0 ? 1 : 2) && !not_far_behind(per_family[nfinal - 1].bic, second)) --nfinal;
   if (long_log && (nfinal > 1 || checked_first)) {
@@ -1141,8 +1143,9 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
     std::vector<candidate> kept, dropped;
     kept.push_back(std::move(per_family[0]));
     for (std::size_t fi = 1; fi < nfinal; ++fi) {
-      if (least_bic(per_family[fi].spec->family) - bic_first >= 10) {
-        left_out.emplace_back(least_bic(per_family[fi].spec->family), per_family[fi].spec->family);
+      const double least = least_bic(per_family[fi].spec->family);
+      if (least - bic_first >= 10) {
+        left_out.emplace_back(least, per_family[fi].spec->family);
         dropped.push_back(std::move(per_family[fi]));
       } else {
         refine(fi);

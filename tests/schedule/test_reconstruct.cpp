@@ -823,9 +823,10 @@ TEST_CASE("on a long log, a family containing another is fitted only when its pa
   };
   reconstruct_options every_family;
   every_family.screen_points = 0;
-  for (const auto& [name, model, s, noise] : logs) {
-    auto log = make_log(model, s);
-    for (double& v : log.lr) v *= 1 + noise * (uniform() - 0.5);
+  for (const auto& one : logs) {
+    const std::string& name = one.name;  // not a structured binding: clang 14 cannot capture one in INFO
+    auto log = make_log(one.model, one.s);
+    for (double& v : log.lr) v *= 1 + one.noise * (uniform() - 0.5);
     const auto deferred = reconstruct_schedule(log.steps, log.lr);
     const auto all = reconstruct_schedule(log.steps, log.lr, every_family);
     REQUIRE(deferred.has_value());

@@ -248,8 +248,8 @@ inline schedule_agreement compare_schedule(const configured_schedule& cs, std::s
     // Without the peak the scale comes first (a pass of its own); the closed form's value at each sample's
     // step is kept from it, so the second pass takes lr(step), and lr(step -+ 1) where the neighbouring sample
     // is one step away, from there: the same values, without evaluating the closed form again (evaluating it
-    // again, even two at a time, was slower at every size, and slower than faulting the array in, when in huge
-    // pages).
+    // again, even two at a time, was slower at every size). The array is in huge pages where Linux allows, which
+    // makes faulting it in cheap (huge_page_buffer).
     std::optional<detail::huge_page_buffer<double>> at_step_storage;
     double* at_step = nullptr;  // the closed form at every sample's step (not zero-filled: all are written)
     // lr at step, step - 1 and step + 1 of sample i: the neighbours' kept values where they are one step away

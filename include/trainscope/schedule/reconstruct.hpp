@@ -975,13 +975,20 @@ inline result<schedule_fit> reconstruct_schedule(std::span<const std::int64_t> s
   // behind the best family's full-sample BIC (see pass 2). A family that contains another kept family as a special
   // case (wsd without a stable phase is a warmup_* decay) is mostly such a family, behind an exact fit of the
   // one it contains: it is fitted only once the bound is known and does not rule it out.
+  auto family_kept = [&](std::string_view family) {
+    for (std::size_t sj = 0; sj < specs.size(); ++sj)
+      if (screened_in(sj) && specs[sj].family == family) return true;
+    return false;
+  };
   std::vector<bool> deferred(specs.size());
   if (long_log && !screened.keep.empty())
     for (std::size_t si = 0; si < specs.size(); ++si) {
       const fit_spec& sp = specs[si];
-      for (int conv = 0; conv < sp.conventions && screened_in(si) && sp.nests && !deferred[si]; ++conv)
-        for (std::size_t sj = 0; sj < specs.size(); ++sj)
-          if (screened_in(sj) && specs[sj].family == sp.nests(conv)) deferred[si] = true;
+      if (!screened_in(si) || !sp.nests) continue;
+      for (int conv = 0; conv < sp.conventions && !deferred[si]; ++conv) {
+        const std::string_view nested = sp.nests(conv);
+        deferred[si] = !nested.empty() && family_kept(nested);
+      }
     }
 
   // Pass 1: every family under each of its conventions; families with a warmup from each step offset.
